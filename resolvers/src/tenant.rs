@@ -1,0 +1,122 @@
+//! The tenant and the signed-in user: `viewer`.
+
+use async_graphql::{ComplexObject, Context, Object, Result, SimpleObject, ID};
+use chrono::{DateTime, Utc};
+use prep_auth::Actor;
+use uuid::Uuid;
+
+use crate::context::request;
+use crate::error::ApiError;
+use crate::ids::{self, NodeType};
+
+/// A customer of Prep: a chain or a partner.
+#[derive(Clone, Debug, SimpleObject)]
+#[graphql(complex)]
+pub struct Tenant {
+    #[graphql(skip)]
+    pub(crate) id: Uuid,
+    /// URL-safe name.
+    pub slug: String,
+    /// Display name.
+    pub name: String,
+    /// Plan tier: `free`, `standard` or `enterprise`.
+    pub plan: String,
+    /// Purchased add-on modules.
+    pub modules: Vec<String>,
+    /// Whether this is a sandbox tenant.
+    pub is_sandbox: bool,
+    /// When the tenant was created.
+    pub created_at: DateTime<Utc>,
+}
+
+#[ComplexObject]
+impl Tenant {
+    /// The global id.
+    pub async fn id(&self) -> ID {
+        ids::encode(NodeType::Tenant, self.id)
+    }
+}
+
+/// A person who signs in to a tenant.
+#[derive(Clone, Debug, SimpleObject)]
+#[graphql(complex)]
+pub struct User {
+    #[graphql(skip)]
+    pub(crate) id: Uuid,
+    /// E-mail address.
+    pub email: String,
+    /// Display name.
+    pub display_name: String,
+    /// Whether the user may sign in.
+    pub active: bool,
+}
+
+#[ComplexObject]
+impl User {
+    /// The global id.
+    pub async fn id(&self) -> ID {
+        ids::encode(NodeType::User, self.id)
+    }
+}
+
+/// The caller and their tenant.
+#[derive(SimpleObject)]
+pub struct Viewer {
+    /// The signed-in user; null for non-user callers.
+    pub user: Option<User>,
+    /// The tenant every query is scoped to.
+    pub tenant: Tenant,
+}
+
+/// Viewer queries.
+#[derive(Default)]
+pub struct TenantQuery;
+
+#[Object]
+impl TenantQuery {
+    /// Who is asking, and for which tenant.
+    async fn viewer(&self, ctx: &Context<'_>) -> Result<Viewer> {
+        let rc = request(ctx)?;
+        let user_id = match rc.principal.actor {
+            Actor::User(id) => Some(id),
+            Actor::System | Actor::Operator => None,
+        };
+        let mut db = rc.scope.read().await?;
+        // One statement for both: the tenant row and, for users, the user row.
+        let row = sqlx::query!(
+            r#"
+            select t.id, t.slug, t.name, t.plan, t.modules, t.is_sandbox, t.created_at,
+                   u.id as "user_id?", u.email as "email?", u.display_name as "display_name?",
+                   u.active as "active?"
+            from tenants t
+            left join users u on u.tenant_id = t.id and u.id = $1
+            "#,
+            user_id,
+        )
+        .fetch_optional(db.conn())
+        .await
+        .map_err(ApiError::from)?
+        .ok_or(ApiError::Unauthenticated)?;
+        let user = match (row.user_id, row.email, row.display_name, row.active) {
+            (Some(id), Some(email), Some(display_name), Some(active)) => Some(User {
+                id,
+                email,
+                display_name,
+                active,
+            }),
+            _ => None,
+        };
+        Ok(Viewer {
+            user,
+            tenant: Tenant {
+                id: row.id,
+                slug: row.slug,
+                name: row.name,
+                plan: row.plan,
+                modules: row.modules,
+                is_sandbox: row.is_sandbox,
+                created_at: row.created_at,
+            },
+        })
+    }
+}

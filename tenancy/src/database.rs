@@ -1,0 +1,165 @@
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use crate::scope::{StatementCount, TenantScope, TenantTx};
+use crate::{TenancyError, TenantId};
+
+/// How to reach PostgreSQL as the runtime role, built from typed fields
+/// (never a glued URL string) by the gateway's configuration.
+#[derive(Clone, Debug)]
+pub struct PoolSettings {
+    /// Host name or address.
+    pub host: String,
+    /// TCP port.
+    pub port: u16,
+    /// The runtime role (`prep_app` unless the operator renamed nothing).
+    pub user: String,
+    /// Its password, if the server asks for one.
+    pub password: Option<String>,
+    /// Database name.
+    pub database: String,
+    /// Upper bound of pooled connections.
+    pub max_connections: u32,
+    /// Connections kept open while idle.
+    pub min_connections: u32,
+    /// How long a request waits for a pooled connection before it is refused.
+    pub acquire_timeout: Duration,
+    /// Server-side bound on any one statement, so a runaway query cannot hold
+    /// a connection (and a tenant's transaction) for long.
+    pub statement_timeout: Duration,
+}
+
+/// The tenant-aware database: a pool of runtime-role connections that hands
+/// out work only inside tenant-scoped transactions.
+#[derive(Clone)]
+pub struct Database {
+    pool: PgPool,
+    statements: Arc<AtomicU64>,
+}
+
+/// One (tenant, location) pair whose compliance status is due for review.
+#[derive(Clone, Copy, Debug)]
+pub struct DueReview {
+    /// The tenant owning the location.
+    pub tenant: TenantId,
+    /// The location to re-evaluate.
+    pub location_id: Uuid,
+}
+
+impl Database {
+    /// Builds the pool without connecting, so a gateway can start (and answer
+    /// `/readyz` with "not ready") while PostgreSQL is still coming up.
+    pub fn connect_lazy(settings: &PoolSettings) -> Self {
+        let mut options = PgConnectOptions::new()
+            .host(&settings.host)
+            .port(settings.port)
+            .username(&settings.user)
+            .database(&settings.database)
+            .application_name("prep-gateway")
+            .options([(
+                "statement_timeout",
+                format!("{}ms", settings.statement_timeout.as_millis()),
+            )]);
+        if let Some(password) = &settings.password {
+            options = options.password(password);
+        }
+        let pool = PgPoolOptions::new()
+            .max_connections(settings.max_connections)
+            .min_connections(settings.min_connections)
+            .acquire_timeout(settings.acquire_timeout)
+            .connect_lazy_with(options);
+        Self {
+            pool,
+            statements: Arc::new(AtomicU64::new(0)),
+        }
+    }
+
+    /// A per-request scope for `tenant`: reads share one lazily begun
+    /// read-only transaction; writes get their own.
+    pub fn scope(&self, tenant: TenantId) -> TenantScope {
+        TenantScope::new(self.clone(), tenant)
+    }
+
+    /// Begins a read-write transaction for `tenant`, for work outside a
+    /// request (operator commands, the compliance reviewer, seeding).
+    pub async fn begin(&self, tenant: TenantId) -> Result<TenantTx, TenancyError> {
+        self.begin_counted(tenant, false, StatementCount::default())
+            .await
+    }
+
+    pub(crate) async fn begin_counted(
+        &self,
+        tenant: TenantId,
+        read_only: bool,
+        count: StatementCount,
+    ) -> Result<TenantTx, TenancyError> {
+        // BEGIN and the tenant setting travel in one simple-query message:
+        // one round trip, and the setting can never exist outside the
+        // transaction (a `SET LOCAL` outside BEGIN silently does nothing).
+        // The tenant id is a UUID we formatted ourselves, never user text.
+        let mode = if read_only { "read only" } else { "read write" };
+        let begin = format!(
+            "begin isolation level read committed {mode}; \
+             select set_config('app.tenant_id', '{}', true)",
+            tenant.as_uuid()
+        );
+        let tx = self.pool.begin_with(begin).await?;
+        self.statements.fetch_add(1, Ordering::Relaxed);
+        count.add(1);
+        Ok(TenantTx::new(
+            tx,
+            tenant,
+            count,
+            Arc::clone(&self.statements),
+        ))
+    }
+
+    /// Checks that PostgreSQL answers, for `/readyz`.
+    pub async fn ping(&self) -> Result<(), TenancyError> {
+        sqlx::query("select 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// The allow-listed cross-tenant look-up behind the compliance reviewer:
+    /// which locations' statuses may have changed with time. Goes through the
+    /// SECURITY DEFINER function `compliance_reviews_due`, which returns ids
+    /// only; the review itself then runs inside each tenant's own scope.
+    pub async fn compliance_reviews_due(
+        &self,
+        max_rows: i32,
+    ) -> Result<Vec<DueReview>, TenancyError> {
+        let rows = sqlx::query_as::<_, (Uuid, Uuid)>(
+            "select tenant_id, location_id from compliance_reviews_due($1)",
+        )
+        .bind(max_rows)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(tenant, location_id)| DueReview {
+                tenant: TenantId::from_uuid(tenant),
+                location_id,
+            })
+            .collect())
+    }
+
+    /// Statements sent through tenant scopes since start, for `/metrics`.
+    pub fn statements_total(&self) -> u64 {
+        self.statements.load(Ordering::Relaxed)
+    }
+
+    /// Connections open and idle in the pool, for `/metrics`.
+    pub fn pool_usage(&self) -> (u32, usize) {
+        (self.pool.size(), self.pool.num_idle())
+    }
+
+    /// Closes the pool, waiting for connections in use to come back.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}

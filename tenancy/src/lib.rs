@@ -1,0 +1,19 @@
+//! Everything that keeps tenants apart.
+//!
+//! The only way to run a statement on tenant data is through a [`TenantTx`]
+//! or a [`TenantScope`], and both come into being with the tenant already set
+//! as a transaction-local PostgreSQL setting that the row-level security
+//! policies read. There is deliberately no public way to get a raw pooled
+//! connection out of this crate.
+//!
+//! This crate knows nothing of HTTP or GraphQL.
+
+mod database;
+mod error;
+mod scope;
+mod tenant;
+
+pub use database::{Database, DueReview, PoolSettings};
+pub use error::TenancyError;
+pub use scope::{ReadGuard, StatementCount, TenantScope, TenantTx};
+pub use tenant::{TenantId, TenantSlug};
