@@ -17,7 +17,7 @@ create table alerts (
   tenant_id uuid not null,
   id uuid not null default gen_random_uuid(),
   location_id uuid not null,
-  requirement_id uuid references requirements (id),
+  requirement_id uuid not null references requirements (id),
   kind text not null constraint alerts_kind_check check (kind in (
     'credential_missing', 'credential_expiring', 'credential_expired',
     'manager_missing', 'manager_expiring',
@@ -36,8 +36,9 @@ create table alerts (
   constraint alerts_location_fkey foreign key (tenant_id, location_id)
     references locations (tenant_id, id) on delete cascade
 );
--- one open alert per location, kind and subject: the engine upserts on it
-create unique index alerts_open_key on alerts (tenant_id, location_id, kind, subject_id)
+-- one open alert per location, requirement, kind and subject (two permit
+-- requirements can both be missing at one location): the engine upserts on it
+create unique index alerts_open_key on alerts (tenant_id, location_id, requirement_id, kind, subject_id)
   where resolved_at is null;
 create index alerts_list_idx on alerts (tenant_id, created_at desc, id) where resolved_at is null;
 

@@ -8,6 +8,7 @@ mod error;
 mod keys;
 mod principal;
 mod tokens;
+pub mod users;
 
 pub use error::AuthError;
 pub use keys::SigningKey;

@@ -1,1 +1,12 @@
-//! placeholder
+//! The Prep Gateway: configuration, the HTTP edge, and the wiring of every
+//! crate. `main.rs` is a thin shell over [`cli`]; tests build the same
+//! [`app::App`] and drive its router in process.
+
+pub mod admin;
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod http;
+pub mod metrics;
+pub mod reviewer;
+pub mod telemetry;

@@ -86,7 +86,9 @@ pub fn decode_any(id: &ID) -> Result<(NodeType, Uuid), ApiError> {
     if id.len() > 128 {
         return Err(invalid());
     }
-    let raw = URL_SAFE_NO_PAD.decode(id.as_bytes()).map_err(|_| invalid())?;
+    let raw = URL_SAFE_NO_PAD
+        .decode(id.as_bytes())
+        .map_err(|_| invalid())?;
     let text = std::str::from_utf8(&raw).map_err(|_| invalid())?;
     let (name, uuid) = text.split_once(':').ok_or_else(invalid)?;
     let ty = NodeType::ALL

@@ -13,7 +13,9 @@ use uuid::Uuid;
 
 use crate::alerts::{Alert, AlertsByLocation};
 use crate::error::ApiError;
-use crate::facilities::{FindingsByInspection, Inspection, InspectionsByLocation, Permit, PermitsByLocation};
+use crate::facilities::{
+    FindingsByInspection, Inspection, InspectionsByLocation, Permit, PermitsByLocation,
+};
 use crate::locations::LocationLoader;
 use crate::reference::{JurisdictionChains, RequirementLoader, RequirementStatusesByLocation};
 use crate::workforce::{Credential, CredentialsByEmployee, EmployeeLoader, EmployeesByLocation};

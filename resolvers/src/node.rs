@@ -57,21 +57,58 @@ impl NodeQuery {
             .collect::<Result<Vec<_>, _>>()?;
         let rc = request(ctx)?;
         // awaited together so the loaders batch them into one statement per type
-        futures_util::future::try_join_all(decoded.into_iter().map(|(ty, uuid)| fetch(rc, ty, uuid))).await
+        futures_util::future::try_join_all(
+            decoded.into_iter().map(|(ty, uuid)| fetch(rc, ty, uuid)),
+        )
+        .await
     }
 }
 
 async fn fetch(rc: &RequestContext, ty: NodeType, id: Uuid) -> Result<Option<Node>> {
     let l = &rc.loaders;
     Ok(match ty {
-        NodeType::Location => l.locations.load_one(id).await.map_err(load_err)?.map(Node::Location),
-        NodeType::Employee => l.employees.load_one(id).await.map_err(load_err)?.map(Node::Employee),
-        NodeType::Credential => l.credentials.load_one(id).await.map_err(load_err)?.map(Node::Credential),
-        NodeType::Permit => l.permits.load_one(id).await.map_err(load_err)?.map(Node::Permit),
-        NodeType::Inspection => l.inspections.load_one(id).await.map_err(load_err)?.map(Node::Inspection),
-        NodeType::Requirement => l.requirements.load_one(id).await.map_err(load_err)?.map(Node::Requirement),
-        NodeType::Alert => l.alerts.load_one(id).await.map_err(load_err)?.map(Node::Alert),
+        NodeType::Location => l
+            .locations
+            .load_one(id)
+            .await
+            .map_err(load_err)?
+            .map(Node::Location),
+        NodeType::Employee => l
+            .employees
+            .load_one(id)
+            .await
+            .map_err(load_err)?
+            .map(Node::Employee),
+        NodeType::Credential => l
+            .credentials
+            .load_one(id)
+            .await
+            .map_err(load_err)?
+            .map(Node::Credential),
+        NodeType::Permit => l
+            .permits
+            .load_one(id)
+            .await
+            .map_err(load_err)?
+            .map(Node::Permit),
+        NodeType::Inspection => l
+            .inspections
+            .load_one(id)
+            .await
+            .map_err(load_err)?
+            .map(Node::Inspection),
+        NodeType::Requirement => l
+            .requirements
+            .load_one(id)
+            .await
+            .map_err(load_err)?
+            .map(Node::Requirement),
+        NodeType::Alert => l
+            .alerts
+            .load_one(id)
+            .await
+            .map_err(load_err)?
+            .map(Node::Alert),
         _ => None,
     })
 }
-

@@ -119,7 +119,9 @@ mod tests {
         assert!(PageArgs::<(String, Uuid)>::parse(Some(0), None).is_err());
         assert!(PageArgs::<(String, Uuid)>::parse(Some(101), None).is_err());
         assert_eq!(
-            PageArgs::<(String, Uuid)>::parse(None, None).map(|a| a.limit()).ok(),
+            PageArgs::<(String, Uuid)>::parse(None, None)
+                .map(|a| a.limit())
+                .ok(),
             Some(21)
         );
     }

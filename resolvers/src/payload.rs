@@ -31,7 +31,12 @@ impl UserError {
     /// A problem with `field` (a dotted path below `input`).
     pub fn new(field: &str, code: UserErrorCode, message: impl Into<String>) -> Self {
         let mut path = vec!["input".to_owned()];
-        path.extend(field.split('.').filter(|s| !s.is_empty()).map(str::to_owned));
+        path.extend(
+            field
+                .split('.')
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned),
+        );
         Self {
             field: path,
             message: message.into(),
@@ -82,7 +87,10 @@ pub struct ConstraintError {
 
 /// Turns a violation of one of `known` constraints into its user error;
 /// any other error is returned as it is.
-pub fn on_constraint(err: sqlx::Error, known: &[ConstraintError]) -> Result<UserError, sqlx::Error> {
+pub fn on_constraint(
+    err: sqlx::Error,
+    known: &[ConstraintError],
+) -> Result<UserError, sqlx::Error> {
     let hit = err
         .as_database_error()
         .and_then(|db| db.constraint())

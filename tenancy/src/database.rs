@@ -119,6 +119,10 @@ impl Database {
         ))
     }
 
+    pub(crate) fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
     /// Checks that PostgreSQL answers, for `/readyz`.
     pub async fn ping(&self) -> Result<(), TenancyError> {
         sqlx::query("select 1").execute(&self.pool).await?;
@@ -146,6 +150,17 @@ impl Database {
                 location_id,
             })
             .collect())
+    }
+
+    /// The tenant setting a pooled connection carries outside any
+    /// transaction: always empty or absent. A diagnostic for tests and
+    /// operators proving that no tenant context outlives its transaction.
+    pub async fn idle_tenant_setting(&self) -> Result<Option<String>, TenancyError> {
+        let value: Option<String> =
+            sqlx::query_scalar("select nullif(current_setting('app.tenant_id', true), '')")
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(value)
     }
 
     /// Statements sent through tenant scopes since start, for `/metrics`.

@@ -12,8 +12,10 @@ mod database;
 mod error;
 mod scope;
 mod tenant;
+mod tenants;
 
 pub use database::{Database, DueReview, PoolSettings};
 pub use error::TenancyError;
 pub use scope::{ReadGuard, StatementCount, TenantScope, TenantTx};
 pub use tenant::{TenantId, TenantSlug};
+pub use tenants::{CreateTenantError, NewTenant};

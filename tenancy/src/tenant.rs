@@ -70,8 +70,19 @@ mod tests {
     fn slugs_are_validated() {
         assert!(TenantSlug::parse("acme-foods").is_ok());
         assert!(TenantSlug::parse("a").is_ok());
-        for bad in ["", "-acme", "acme-", "Acme", "acme foods", "acme_foods", &"a".repeat(49)] {
-            assert!(TenantSlug::parse(bad).is_err(), "{bad:?} should be rejected");
+        for bad in [
+            "",
+            "-acme",
+            "acme-",
+            "Acme",
+            "acme foods",
+            "acme_foods",
+            &"a".repeat(49),
+        ] {
+            assert!(
+                TenantSlug::parse(bad).is_err(),
+                "{bad:?} should be rejected"
+            );
         }
     }
 }

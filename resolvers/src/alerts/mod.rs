@@ -69,7 +69,9 @@ impl Alert {
             "permit" => NodeType::Permit,
             "finding" => NodeType::Finding,
             "location" => NodeType::Location,
-            other => return Err(ApiError::Internal(format!("unknown alert subject {other:?}")).into()),
+            other => {
+                return Err(ApiError::Internal(format!("unknown alert subject {other:?}")).into())
+            }
         };
         Ok(ids::encode(ty, self.subject_id))
     }
@@ -77,7 +79,11 @@ impl Alert {
     /// The location.
     async fn location(&self, ctx: &Context<'_>) -> Result<Option<Location>> {
         let rc = request(ctx)?;
-        Ok(rc.loaders.locations.load_one(self.location_id).await.map_err(load_err)?)
+        rc.loaders
+            .locations
+            .load_one(self.location_id)
+            .await
+            .map_err(load_err)
     }
 }
 
@@ -144,10 +150,13 @@ impl AlertQuery {
             .location_id
             .map(|id| ids::decode(&id, NodeType::Location))
             .transpose()?;
-        let severities: Option<Vec<String>> =
-            f.severities.map(|v| v.iter().map(|s| s.as_db().to_owned()).collect());
-        let kinds: Option<Vec<String>> = f.kinds.map(|v| v.iter().map(|k| k.as_db().to_owned()).collect());
-        let (after_at, after_id) = args.after.clone().unzip();
+        let severities: Option<Vec<String>> = f
+            .severities
+            .map(|v| v.iter().map(|s| s.as_db().to_owned()).collect());
+        let kinds: Option<Vec<String>> = f
+            .kinds
+            .map(|v| v.iter().map(|k| k.as_db().to_owned()).collect());
+        let (after_at, after_id) = args.after.unzip();
         let mut db = rc.scope.read().await?;
         let rows = sqlx::query_as!(
             Alert,

@@ -113,7 +113,7 @@ impl AuditQuery {
     ) -> Result<Page<AuditEvent>> {
         let rc = request(ctx)?;
         let args = PageArgs::<(DateTime<Utc>, Uuid)>::parse(first, after)?;
-        let (after_at, after_id) = args.after.clone().unzip();
+        let (after_at, after_id) = args.after.unzip();
         let mut db = rc.scope.read().await?;
         let rows = sqlx::query_as!(
             AuditEvent,

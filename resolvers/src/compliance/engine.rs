@@ -233,9 +233,11 @@ pub fn evaluate(facts: &LocationFacts) -> Evaluation {
             }
         })
         .collect();
+    // the first of equally bad outcomes gives the reason (max_by_key keeps the last)
     let worst = outcomes
         .iter()
         .zip(&facts.requirements)
+        .rev()
         .max_by_key(|(o, _)| o.status);
     let (status, reason) = match worst {
         Some((o, req)) if o.status != ComplianceStatus::Compliant => {
@@ -322,6 +324,15 @@ fn food_handler(
         let satisfies = |c: &&CredentialFacts| {
             c.kind == kind || c.kind == CredentialKind::FoodProtectionManager
         };
+        // a card issued for a later day changes the answer on that day
+        for c in emp
+            .credentials
+            .iter()
+            .filter(satisfies)
+            .filter(|c| c.issued_on > today)
+        {
+            acc.review_at(c.issued_on);
+        }
         let best = emp
             .credentials
             .iter()
@@ -337,7 +348,10 @@ fn food_handler(
                     AlertKind::CredentialExpiring,
                     AlertSeverity::Warning,
                     Subject::Credential(card.id),
-                    format!("{}'s food handler card expires on {}", emp.name, card.expires_on),
+                    format!(
+                        "{}'s food handler card expires on {}",
+                        emp.name, card.expires_on
+                    ),
                     Some(card.expires_on),
                 );
             }
@@ -372,7 +386,10 @@ fn food_handler(
                     AlertKind::CredentialExpired,
                     AlertSeverity::Critical,
                     Subject::Credential(old.id),
-                    format!("{}'s food handler card expired on {}", emp.name, old.expires_on),
+                    format!(
+                        "{}'s food handler card expired on {}",
+                        emp.name, old.expires_on
+                    ),
                     Some(old.expires_on),
                 ),
                 None => acc.alert(
@@ -380,7 +397,10 @@ fn food_handler(
                     AlertKind::CredentialMissing,
                     AlertSeverity::Critical,
                     Subject::Employee(emp.id),
-                    format!("{} has no food handler card; it was due by {deadline}", emp.name),
+                    format!(
+                        "{} has no food handler card; it was due by {deadline}",
+                        emp.name
+                    ),
                     Some(deadline),
                 ),
             }
@@ -415,6 +435,14 @@ fn manager(
     acc: &mut Acc,
 ) -> (ComplianceStatus, String) {
     let today = facts.today;
+    for c in facts
+        .employees
+        .iter()
+        .flat_map(|e| &e.credentials)
+        .filter(|c| c.kind == kind && c.issued_on > today)
+    {
+        acc.review_at(c.issued_on);
+    }
     let mut certs: Vec<(&EmployeeFacts, &CredentialFacts)> = facts
         .employees
         .iter()
@@ -437,15 +465,28 @@ fn manager(
             AlertKind::ManagerMissing,
             AlertSeverity::Critical,
             Subject::Location(facts.location_id),
-            "no certified food protection manager on staff".to_owned(),
+            if certs.is_empty() {
+                "no certified food protection manager on staff".to_owned()
+            } else {
+                format!(
+                    "{} of {min} required certified food protection managers on staff",
+                    certs.len()
+                )
+            },
             None,
         );
         return (
             ComplianceStatus::NonCompliant,
-            format!("{} of {min} required certified food protection managers on staff", certs.len()),
+            format!(
+                "{} of {min} required certified food protection managers on staff",
+                certs.len()
+            ),
         );
     }
-    let lasting = certs.iter().filter(|(_, c)| !acc.expiring_soon(c.expires_on)).count();
+    let lasting = certs
+        .iter()
+        .filter(|(_, c)| !acc.expiring_soon(c.expires_on))
+        .count();
     if lasting < min {
         let (emp, cert) = certs[0];
         acc.alert(
@@ -453,7 +494,10 @@ fn manager(
             AlertKind::ManagerExpiring,
             AlertSeverity::Warning,
             Subject::Credential(cert.id),
-            format!("{}'s manager certification expires on {}", emp.name, cert.expires_on),
+            format!(
+                "{}'s manager certification expires on {}",
+                emp.name, cert.expires_on
+            ),
             Some(cert.expires_on),
         );
         return (
@@ -463,7 +507,10 @@ fn manager(
     }
     (
         ComplianceStatus::Compliant,
-        format!("{} certified food protection managers on staff", certs.len()),
+        format!(
+            "{} certified food protection managers on staff",
+            certs.len()
+        ),
     )
 }
 
@@ -475,6 +522,10 @@ fn permit(
 ) -> (ComplianceStatus, String) {
     let today = facts.today;
     let of_kind = facts.permits.iter().filter(|p| p.kind == kind);
+    // a permit issued for a later day (a renewal) changes the answer then
+    for p in of_kind.clone().filter(|p| p.issued_on > today) {
+        acc.review_at(p.issued_on);
+    }
     let current = of_kind
         .clone()
         .filter(|p| valid_on(p.issued_on, p.expires_on, today))
@@ -500,11 +551,10 @@ fn permit(
             format!("permit {} is valid until {}", p.number, p.expires_on),
         );
     }
-    // a permit issued for a future day becomes valid then
-    for p in of_kind.clone().filter(|p| p.issued_on > today) {
-        acc.review_at(p.issued_on);
-    }
-    match of_kind.filter(|p| p.expires_on <= today).max_by_key(|p| p.expires_on) {
+    match of_kind
+        .filter(|p| p.expires_on <= today)
+        .max_by_key(|p| p.expires_on)
+    {
         Some(p) => {
             acc.alert(
                 req,
@@ -525,10 +575,13 @@ fn permit(
                 AlertKind::PermitMissing,
                 AlertSeverity::Critical,
                 Subject::Location(facts.location_id),
-                "no permit on file".to_owned(),
+                format!("no {} permit on file", kind.as_db().replace('_', " ")),
                 None,
             );
-            (ComplianceStatus::NonCompliant, "no permit on file".to_owned())
+            (
+                ComplianceStatus::NonCompliant,
+                format!("no {} permit on file", kind.as_db().replace('_', " ")),
+            )
         }
     }
 }
@@ -556,7 +609,11 @@ fn inspection(
             } else {
                 (ComplianceStatus::AtRisk, AlertSeverity::Warning)
             };
-            let what = if f.critical { "critical finding" } else { "finding" };
+            let what = if f.critical {
+                "critical finding"
+            } else {
+                "finding"
+            };
             acc.alert(
                 req,
                 AlertKind::FindingOverdue,
@@ -565,10 +622,17 @@ fn inspection(
                 format!("{what} {} was due for correction on {due}", f.code),
                 Some(due),
             );
-            worsen(s, format!("{what} {} is past its correction date {due}", f.code));
+            worsen(
+                s,
+                format!("{what} {} is past its correction date {due}", f.code),
+            );
         } else {
             acc.review_at(due.checked_add_days(Days::new(1)).unwrap_or(due));
-            let sev = if f.critical { AlertSeverity::Warning } else { AlertSeverity::Info };
+            let sev = if f.critical {
+                AlertSeverity::Warning
+            } else {
+                AlertSeverity::Info
+            };
             acc.alert(
                 req,
                 AlertKind::FindingOpen,
@@ -596,7 +660,10 @@ fn inspection(
                     format!("no routine inspection since {last}"),
                     Some(due),
                 );
-                worsen(ComplianceStatus::AtRisk, format!("no routine inspection since {last}"));
+                worsen(
+                    ComplianceStatus::AtRisk,
+                    format!("no routine inspection since {last}"),
+                );
             } else {
                 acc.review_at(due.checked_add_days(Days::new(1)).unwrap_or(due));
             }
@@ -610,7 +677,10 @@ fn inspection(
                 "no routine inspection on file".to_owned(),
                 None,
             );
-            worsen(ComplianceStatus::AtRisk, "no routine inspection on file".to_owned());
+            worsen(
+                ComplianceStatus::AtRisk,
+                "no routine inspection on file".to_owned(),
+            );
         }
     }
     if status == ComplianceStatus::Compliant {

@@ -221,26 +221,30 @@ async fn load_facts(
 }
 
 fn requirement_facts(r: RequirementRow) -> ApiResult<RequirementFacts> {
-    let missing = |what: &str| {
-        ApiError::Internal(format!("requirement {} has no {what}", r.id))
-    };
+    let missing = |what: &str| ApiError::Internal(format!("requirement {} has no {what}", r.id));
     let non_negative = |v: i32| u32::try_from(v).unwrap_or(0);
     let rule = match r.rule.as_str() {
         "food_handler_card" => Rule::FoodHandlerCard {
             kind: CredentialKind::from_db(
-                r.credential_kind.as_deref().ok_or_else(|| missing("credential kind"))?,
+                r.credential_kind
+                    .as_deref()
+                    .ok_or_else(|| missing("credential kind"))?,
             )?,
             grace_days: non_negative(r.grace_days.ok_or_else(|| missing("grace days"))?),
         },
         "certified_manager" => Rule::CertifiedManager {
             kind: CredentialKind::from_db(
-                r.credential_kind.as_deref().ok_or_else(|| missing("credential kind"))?,
+                r.credential_kind
+                    .as_deref()
+                    .ok_or_else(|| missing("credential kind"))?,
             )?,
             min: non_negative(r.min_per_location.ok_or_else(|| missing("minimum"))?).max(1),
         },
         "health_permit" => Rule::Permit {
             kind: PermitKind::from_db(
-                r.permit_kind.as_deref().ok_or_else(|| missing("permit kind"))?,
+                r.permit_kind
+                    .as_deref()
+                    .ok_or_else(|| missing("permit kind"))?,
             )?,
         },
         "routine_inspection" => Rule::RoutineInspection {
@@ -295,14 +299,14 @@ async fn store(tx: &mut TenantTx, location_id: Uuid, ev: &Evaluation) -> ApiResu
           select $1, $2, a.requirement_id, a.kind, a.severity, a.subject_type, a.subject_id, a.message, a.due_on
           from unnest($9::uuid[], $10::text[], $11::text[], $12::text[], $13::uuid[], $14::text[], $15::date[])
             as a (requirement_id, kind, severity, subject_type, subject_id, message, due_on)
-          on conflict (tenant_id, location_id, kind, subject_id) where resolved_at is null do update
-            set requirement_id = excluded.requirement_id, severity = excluded.severity,
+          on conflict (tenant_id, location_id, requirement_id, kind, subject_id) where resolved_at is null do update
+            set severity = excluded.severity,
                 message = excluded.message, due_on = excluded.due_on
         )
         update alerts set resolved_at = now()
         where location_id = $2 and resolved_at is null
-          and (kind, subject_id) not in (
-            select k, s from unnest($10::text[], $13::uuid[]) as x (k, s))
+          and (requirement_id, kind, subject_id) not in (
+            select r, k, s from unnest($9::uuid[], $10::text[], $13::uuid[]) as x (r, k, s))
         "#,
         tenant,
         location_id,

@@ -69,7 +69,11 @@ impl Permit {
     /// The location it belongs to.
     async fn location(&self, ctx: &Context<'_>) -> Result<Option<Location>> {
         let rc = request(ctx)?;
-        Ok(rc.loaders.locations.load_one(self.location_id).await.map_err(load_err)?)
+        rc.loaders
+            .locations
+            .load_one(self.location_id)
+            .await
+            .map_err(load_err)
     }
 }
 
@@ -113,7 +117,11 @@ impl Inspection {
     /// The location inspected.
     async fn location(&self, ctx: &Context<'_>) -> Result<Option<Location>> {
         let rc = request(ctx)?;
-        Ok(rc.loaders.locations.load_one(self.location_id).await.map_err(load_err)?)
+        rc.loaders
+            .locations
+            .load_one(self.location_id)
+            .await
+            .map_err(load_err)
     }
 
     /// What the inspector found.

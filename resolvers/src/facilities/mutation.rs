@@ -7,7 +7,9 @@ use crate::context::request;
 use crate::enums::{FindingSeverity, InspectionKind, InspectionResult, PermitKind};
 use crate::error::ApiError;
 use crate::ids::{self, NodeType};
-use crate::payload::{len_between, on_constraint, ConstraintError, UserError, UserErrorCode, Violations};
+use crate::payload::{
+    len_between, on_constraint, ConstraintError, UserError, UserErrorCode, Violations,
+};
 use crate::{audit, clock, compliance};
 
 /// A permit issued to a location.
@@ -133,15 +135,34 @@ pub struct FacilitiesMutation;
 #[Object]
 impl FacilitiesMutation {
     /// Records a permit; the location's compliance is re-evaluated.
-    async fn record_permit(&self, ctx: &Context<'_>, input: RecordPermitInput) -> Result<PermitPayload> {
+    async fn record_permit(
+        &self,
+        ctx: &Context<'_>,
+        input: RecordPermitInput,
+    ) -> Result<PermitPayload> {
         let location_id = ids::decode(&input.location_id, NodeType::Location)?;
         let rc = request(ctx)?;
         let mut v = Violations::default();
-        v.check(len_between(&input.permit_number, 1, 64), "permitNumber", "give a permit number of 1 to 64 characters");
-        v.check(len_between(&input.issuing_authority, 0, 200), "issuingAuthority", "give at most 200 characters");
-        v.check(input.expires_on > input.issued_on, "expiresOn", "the expiry must be after the issue date");
+        v.check(
+            len_between(&input.permit_number, 1, 64),
+            "permitNumber",
+            "give a permit number of 1 to 64 characters",
+        );
+        v.check(
+            len_between(&input.issuing_authority, 0, 200),
+            "issuingAuthority",
+            "give at most 200 characters",
+        );
+        v.check(
+            input.expires_on > input.issued_on,
+            "expiresOn",
+            "the expiry must be after the issue date",
+        );
         if let Err(user_errors) = v.into_result() {
-            return Ok(PermitPayload { permit: None, user_errors });
+            return Ok(PermitPayload {
+                permit: None,
+                user_errors,
+            });
         }
         let mut tx = rc.scope.begin_write().await?;
         let inserted = sqlx::query_as!(
@@ -165,7 +186,10 @@ impl FacilitiesMutation {
             Ok(p) => p,
             Err(e) => {
                 let err = on_constraint(e, PERMIT_CONSTRAINTS).map_err(ApiError::from)?;
-                return Ok(PermitPayload { permit: None, user_errors: vec![err] });
+                return Ok(PermitPayload {
+                    permit: None,
+                    user_errors: vec![err],
+                });
             }
         };
         audit::record(
@@ -178,20 +202,47 @@ impl FacilitiesMutation {
         .await?;
         compliance::recompute(&mut tx, location_id, clock::today()).await?;
         tx.commit().await?;
-        Ok(PermitPayload { permit: Some(permit), user_errors: Vec::new() })
+        Ok(PermitPayload {
+            permit: Some(permit),
+            user_errors: Vec::new(),
+        })
     }
 
     /// Records an inspection with its findings, in one transaction.
-    async fn record_inspection(&self, ctx: &Context<'_>, input: RecordInspectionInput) -> Result<InspectionPayload> {
+    async fn record_inspection(
+        &self,
+        ctx: &Context<'_>,
+        input: RecordInspectionInput,
+    ) -> Result<InspectionPayload> {
         let location_id = ids::decode(&input.location_id, NodeType::Location)?;
         let rc = request(ctx)?;
         let mut v = Violations::default();
-        v.check(input.inspected_on <= clock::today(), "inspectedOn", "the inspection date cannot be in the future");
-        v.check(input.score.is_none_or(|s| (0..=100).contains(&s)), "score", "a score is between 0 and 100");
-        v.check(len_between(&input.agency, 0, 200), "agency", "give at most 200 characters");
-        v.check(input.findings.len() <= 100, "findings", "record at most 100 findings at once");
+        v.check(
+            input.inspected_on <= clock::today(),
+            "inspectedOn",
+            "the inspection date cannot be in the future",
+        );
+        v.check(
+            input.score.is_none_or(|s| (0..=100).contains(&s)),
+            "score",
+            "a score is between 0 and 100",
+        );
+        v.check(
+            len_between(&input.agency, 0, 200),
+            "agency",
+            "give at most 200 characters",
+        );
+        v.check(
+            input.findings.len() <= 100,
+            "findings",
+            "record at most 100 findings at once",
+        );
         for (i, f) in input.findings.iter().enumerate() {
-            v.check(len_between(&f.code, 1, 32), &format!("findings.{i}.code"), "give a code of 1 to 32 characters");
+            v.check(
+                len_between(&f.code, 1, 32),
+                &format!("findings.{i}.code"),
+                "give a code of 1 to 32 characters",
+            );
             v.check(
                 len_between(&f.description, 1, 2000),
                 &format!("findings.{i}.description"),
@@ -204,7 +255,10 @@ impl FacilitiesMutation {
             );
         }
         if let Err(user_errors) = v.into_result() {
-            return Ok(InspectionPayload { inspection: None, user_errors });
+            return Ok(InspectionPayload {
+                inspection: None,
+                user_errors,
+            });
         }
         let mut tx = rc.scope.begin_write().await?;
         let tenant = tx.tenant().as_uuid();
@@ -229,14 +283,25 @@ impl FacilitiesMutation {
             Ok(i) => i,
             Err(e) => {
                 let err = on_constraint(e, INSPECTION_CONSTRAINTS).map_err(ApiError::from)?;
-                return Ok(InspectionPayload { inspection: None, user_errors: vec![err] });
+                return Ok(InspectionPayload {
+                    inspection: None,
+                    user_errors: vec![err],
+                });
             }
         };
         if !input.findings.is_empty() {
             let codes: Vec<&str> = input.findings.iter().map(|f| f.code.as_str()).collect();
-            let descs: Vec<&str> = input.findings.iter().map(|f| f.description.as_str()).collect();
+            let descs: Vec<&str> = input
+                .findings
+                .iter()
+                .map(|f| f.description.as_str())
+                .collect();
             let sevs: Vec<&str> = input.findings.iter().map(|f| f.severity.as_db()).collect();
-            let actions: Vec<&str> = input.findings.iter().map(|f| f.corrective_action.as_str()).collect();
+            let actions: Vec<&str> = input
+                .findings
+                .iter()
+                .map(|f| f.corrective_action.as_str())
+                .collect();
             let dues: Vec<Option<NaiveDate>> = input.findings.iter().map(|f| f.due_on).collect();
             sqlx::query!(
                 r#"
@@ -267,11 +332,18 @@ impl FacilitiesMutation {
         .await?;
         compliance::recompute(&mut tx, location_id, clock::today()).await?;
         tx.commit().await?;
-        Ok(InspectionPayload { inspection: Some(inspection), user_errors: Vec::new() })
+        Ok(InspectionPayload {
+            inspection: Some(inspection),
+            user_errors: Vec::new(),
+        })
     }
 
     /// Marks a finding corrected; the location's compliance is re-evaluated.
-    async fn resolve_finding(&self, ctx: &Context<'_>, input: ResolveFindingInput) -> Result<FindingPayload> {
+    async fn resolve_finding(
+        &self,
+        ctx: &Context<'_>,
+        input: ResolveFindingInput,
+    ) -> Result<FindingPayload> {
         let id = ids::decode(&input.id, NodeType::Finding)?;
         let rc = request(ctx)?;
         if input.resolved_on > clock::today() {
@@ -288,7 +360,11 @@ impl FacilitiesMutation {
             if !len_between(a, 0, 2000) {
                 return Ok(FindingPayload {
                     finding: None,
-                    user_errors: vec![UserError::new("correctiveAction", UserErrorCode::Invalid, "give at most 2000 characters")],
+                    user_errors: vec![UserError::new(
+                        "correctiveAction",
+                        UserErrorCode::Invalid,
+                        "give at most 2000 characters",
+                    )],
                 });
             }
         }
@@ -309,7 +385,14 @@ impl FacilitiesMutation {
         .await
         .map_err(ApiError::from)?
         .ok_or(ApiError::NotFound("finding"))?;
-        audit::record(&mut tx, rc, "finding.resolve", (NodeType::Finding, id), json!({})).await?;
+        audit::record(
+            &mut tx,
+            rc,
+            "finding.resolve",
+            (NodeType::Finding, id),
+            json!({}),
+        )
+        .await?;
         compliance::recompute(&mut tx, row.location_id, clock::today()).await?;
         tx.commit().await?;
         Ok(FindingPayload {

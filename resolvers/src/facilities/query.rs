@@ -54,7 +54,9 @@ impl FacilitiesQuery {
         let until = match f.expiring_within_days {
             Some(days @ 0..=3650) => today.checked_add_days(Days::new(days.unsigned_abs().into())),
             Some(_) => {
-                return Err(ApiError::bad_input("`expiringWithinDays` must be between 0 and 3650").into())
+                return Err(
+                    ApiError::bad_input("`expiringWithinDays` must be between 0 and 3650").into(),
+                )
             }
             None => None,
         };
@@ -62,8 +64,10 @@ impl FacilitiesQuery {
             .location_id
             .map(|id| ids::decode(&id, NodeType::Location))
             .transpose()?;
-        let kinds: Option<Vec<String>> = f.kinds.map(|k| k.iter().map(|k| k.as_db().to_owned()).collect());
-        let (after_date, after_id) = args.after.clone().unzip();
+        let kinds: Option<Vec<String>> = f
+            .kinds
+            .map(|k| k.iter().map(|k| k.as_db().to_owned()).collect());
+        let (after_date, after_id) = args.after.unzip();
         let mut db = rc.scope.read().await?;
         let rows = sqlx::query_as!(
             Permit,
@@ -129,8 +133,10 @@ impl FacilitiesQuery {
             .location_id
             .map(|id| ids::decode(&id, NodeType::Location))
             .transpose()?;
-        let results: Option<Vec<String>> = f.results.map(|r| r.iter().map(|r| r.as_db().to_owned()).collect());
-        let (after_date, after_id) = args.after.clone().unzip();
+        let results: Option<Vec<String>> = f
+            .results
+            .map(|r| r.iter().map(|r| r.as_db().to_owned()).collect());
+        let (after_date, after_id) = args.after.unzip();
         let mut db = rc.scope.read().await?;
         let rows = sqlx::query_as!(
             Inspection,

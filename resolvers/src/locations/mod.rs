@@ -168,7 +168,6 @@ impl Location {
                 &crate::workforce::EmployeeFilter {
                     location_id: Some(self.id),
                     status,
-                    ..Default::default()
                 },
                 crate::pagination::wants_total(ctx),
             )

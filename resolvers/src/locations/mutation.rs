@@ -6,7 +6,9 @@ use crate::context::request;
 use crate::enums::LocationStatus;
 use crate::error::ApiError;
 use crate::ids::{self, NodeType};
-use crate::payload::{len_between, on_constraint, ConstraintError, UserError, UserErrorCode, Violations};
+use crate::payload::{
+    len_between, on_constraint, ConstraintError, UserError, UserErrorCode, Violations,
+};
 use crate::{audit, clock, compliance};
 
 /// A postal address.
@@ -84,8 +86,16 @@ const LOCATION_CONSTRAINTS: &[ConstraintError] = &[
 ];
 
 fn check_address(v: &mut Violations, a: &AddressInput) {
-    v.check(len_between(&a.line1, 1, 200), "address.line1", "give a street line of 1 to 200 characters");
-    v.check(len_between(&a.city, 1, 100), "address.city", "give a city of 1 to 100 characters");
+    v.check(
+        len_between(&a.line1, 1, 200),
+        "address.line1",
+        "give a street line of 1 to 200 characters",
+    );
+    v.check(
+        len_between(&a.city, 1, 100),
+        "address.city",
+        "give a city of 1 to 100 characters",
+    );
     v.check(
         a.state.len() == 2 && a.state.bytes().all(|b| b.is_ascii_uppercase()),
         "address.state",
@@ -94,10 +104,18 @@ fn check_address(v: &mut Violations, a: &AddressInput) {
     let zip = a.postal_code.as_bytes();
     let zip_ok = match zip.len() {
         5 => zip.iter().all(u8::is_ascii_digit),
-        10 => zip[..5].iter().all(u8::is_ascii_digit) && zip[5] == b'-' && zip[6..].iter().all(u8::is_ascii_digit),
+        10 => {
+            zip[..5].iter().all(u8::is_ascii_digit)
+                && zip[5] == b'-'
+                && zip[6..].iter().all(u8::is_ascii_digit)
+        }
         _ => false,
     };
-    v.check(zip_ok, "address.postalCode", "give a ZIP code as 12345 or 12345-6789");
+    v.check(
+        zip_ok,
+        "address.postalCode",
+        "give a ZIP code as 12345 or 12345-6789",
+    );
 }
 
 /// Location mutations.
@@ -107,20 +125,37 @@ pub struct LocationMutation;
 #[Object]
 impl LocationMutation {
     /// Opens a new location; its compliance is evaluated at once.
-    async fn create_location(&self, ctx: &Context<'_>, input: CreateLocationInput) -> Result<LocationPayload> {
+    async fn create_location(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateLocationInput,
+    ) -> Result<LocationPayload> {
         let rc = request(ctx)?;
         let mut v = Violations::default();
         v.check(
             len_between(&input.store_number, 1, 32)
-                && input.store_number.chars().all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
-                && input.store_number.starts_with(|c: char| c.is_ascii_alphanumeric()),
+                && input
+                    .store_number
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
+                && input
+                    .store_number
+                    .starts_with(|c: char| c.is_ascii_alphanumeric()),
             "storeNumber",
             "use 1 to 32 letters, digits, '.', '_' or '-', starting with a letter or digit",
         );
-        v.check(len_between(&input.name, 1, 200), "name", "give a name of 1 to 200 characters");
+        v.check(
+            len_between(&input.name, 1, 200),
+            "name",
+            "give a name of 1 to 200 characters",
+        );
         check_address(&mut v, &input.address);
         if let Some(ext) = &input.external_id {
-            v.check(len_between(ext, 1, 128), "externalId", "give an external id of 1 to 128 characters");
+            v.check(
+                len_between(ext, 1, 128),
+                "externalId",
+                "give an external id of 1 to 128 characters",
+            );
         }
         if let Err(errors) = v.into_result() {
             return Ok(LocationPayload::refused(errors));
@@ -185,12 +220,20 @@ impl LocationMutation {
     }
 
     /// Renames, moves, closes or reopens a location.
-    async fn update_location(&self, ctx: &Context<'_>, input: UpdateLocationInput) -> Result<LocationPayload> {
+    async fn update_location(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateLocationInput,
+    ) -> Result<LocationPayload> {
         let id = ids::decode(&input.id, NodeType::Location)?;
         let rc = request(ctx)?;
         let mut v = Violations::default();
         if let Some(name) = &input.name {
-            v.check(len_between(name, 1, 200), "name", "give a name of 1 to 200 characters");
+            v.check(
+                len_between(name, 1, 200),
+                "name",
+                "give a name of 1 to 200 characters",
+            );
         }
         if let Some(a) = &input.address {
             check_address(&mut v, a);

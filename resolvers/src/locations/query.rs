@@ -63,7 +63,7 @@ impl LocationQuery {
     async fn location(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Location>> {
         let id = ids::decode(&id, NodeType::Location)?;
         let rc = request(ctx)?;
-        Ok(rc.loaders.locations.load_one(id).await.map_err(load_err)?)
+        rc.loaders.locations.load_one(id).await.map_err(load_err)
     }
 
     /// The tenant's locations by name, filtered.

@@ -88,7 +88,10 @@ impl Loader<Uuid> for RequirementStatusesByLocation {
     type Value = Vec<RequirementStatus>;
     type Error = Arc<ApiError>;
 
-    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Vec<RequirementStatus>>, Self::Error> {
+    async fn load(
+        &self,
+        keys: &[Uuid],
+    ) -> Result<HashMap<Uuid, Vec<RequirementStatus>>, Self::Error> {
         let mut db = self.0.read().await.map_err(|e| Arc::new(e.into()))?;
         let rows = sqlx::query_as!(
             RequirementStatus,

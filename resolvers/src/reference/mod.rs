@@ -137,11 +137,10 @@ impl RequirementStatus {
     /// The requirement.
     async fn requirement(&self, ctx: &Context<'_>) -> Result<Option<Requirement>> {
         let rc = request(ctx)?;
-        Ok(rc
-            .loaders
+        rc.loaders
             .requirements
             .load_one(self.requirement_id)
             .await
-            .map_err(load_err)?)
+            .map_err(load_err)
     }
 }

@@ -72,7 +72,11 @@ impl Employee {
     /// The location the employee works at.
     async fn location(&self, ctx: &Context<'_>) -> Result<Option<Location>> {
         let rc = request(ctx)?;
-        Ok(rc.loaders.locations.load_one(self.location_id).await.map_err(load_err)?)
+        rc.loaders
+            .locations
+            .load_one(self.location_id)
+            .await
+            .map_err(load_err)
     }
 
     /// Credentials held, soonest expiry first.
@@ -155,6 +159,10 @@ impl Credential {
     /// The holder.
     async fn employee(&self, ctx: &Context<'_>) -> Result<Option<Employee>> {
         let rc = request(ctx)?;
-        Ok(rc.loaders.employees.load_one(self.employee_id).await.map_err(load_err)?)
+        rc.loaders
+            .employees
+            .load_one(self.employee_id)
+            .await
+            .map_err(load_err)
     }
 }

@@ -8,7 +8,9 @@ use crate::context::request;
 use crate::enums::{CredentialKind, EmployeeStatus};
 use crate::error::ApiError;
 use crate::ids::{self, NodeType};
-use crate::payload::{len_between, on_constraint, ConstraintError, UserError, UserErrorCode, Violations};
+use crate::payload::{
+    len_between, on_constraint, ConstraintError, UserError, UserErrorCode, Violations,
+};
 use crate::{audit, clock, compliance};
 
 /// A new employee.
@@ -136,13 +138,25 @@ fn employee_refused(user_errors: Vec<UserError>) -> EmployeePayload {
 
 fn check_names(v: &mut Violations, first: Option<&str>, last: Option<&str>, title: Option<&str>) {
     if let Some(s) = first {
-        v.check(len_between(s.trim(), 1, 100), "firstName", "give a first name of 1 to 100 characters");
+        v.check(
+            len_between(s.trim(), 1, 100),
+            "firstName",
+            "give a first name of 1 to 100 characters",
+        );
     }
     if let Some(s) = last {
-        v.check(len_between(s.trim(), 1, 100), "lastName", "give a last name of 1 to 100 characters");
+        v.check(
+            len_between(s.trim(), 1, 100),
+            "lastName",
+            "give a last name of 1 to 100 characters",
+        );
     }
     if let Some(s) = title {
-        v.check(len_between(s, 0, 100), "jobTitle", "give a job title of at most 100 characters");
+        v.check(
+            len_between(s, 0, 100),
+            "jobTitle",
+            "give a job title of at most 100 characters",
+        );
     }
 }
 
@@ -153,14 +167,31 @@ pub struct WorkforceMutation;
 #[Object]
 impl WorkforceMutation {
     /// Adds an employee; the location's compliance is re-evaluated.
-    async fn create_employee(&self, ctx: &Context<'_>, input: CreateEmployeeInput) -> Result<EmployeePayload> {
+    async fn create_employee(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateEmployeeInput,
+    ) -> Result<EmployeePayload> {
         let location_id = ids::decode(&input.location_id, NodeType::Location)?;
         let rc = request(ctx)?;
         let mut v = Violations::default();
-        check_names(&mut v, Some(&input.first_name), Some(&input.last_name), Some(&input.job_title));
-        v.check(input.hire_date <= clock::today(), "hireDate", "the hire date cannot be in the future");
+        check_names(
+            &mut v,
+            Some(&input.first_name),
+            Some(&input.last_name),
+            Some(&input.job_title),
+        );
+        v.check(
+            input.hire_date <= clock::today(),
+            "hireDate",
+            "the hire date cannot be in the future",
+        );
         if let Some(ext) = &input.external_id {
-            v.check(len_between(ext, 1, 128), "externalId", "give an external id of 1 to 128 characters");
+            v.check(
+                len_between(ext, 1, 128),
+                "externalId",
+                "give an external id of 1 to 128 characters",
+            );
         }
         if let Err(e) = v.into_result() {
             return Ok(employee_refused(e));
@@ -193,7 +224,14 @@ impl WorkforceMutation {
                 return Ok(employee_refused(vec![err]));
             }
         };
-        audit::record(&mut tx, rc, "employee.create", (NodeType::Employee, employee.id), json!({})).await?;
+        audit::record(
+            &mut tx,
+            rc,
+            "employee.create",
+            (NodeType::Employee, employee.id),
+            json!({}),
+        )
+        .await?;
         compliance::recompute(&mut tx, location_id, clock::today()).await?;
         tx.commit().await?;
         Ok(EmployeePayload {
@@ -203,7 +241,11 @@ impl WorkforceMutation {
     }
 
     /// Changes an employee, including a transfer to another location.
-    async fn update_employee(&self, ctx: &Context<'_>, input: UpdateEmployeeInput) -> Result<EmployeePayload> {
+    async fn update_employee(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateEmployeeInput,
+    ) -> Result<EmployeePayload> {
         let id = ids::decode(&input.id, NodeType::Employee)?;
         let new_location = input
             .location_id
@@ -219,7 +261,11 @@ impl WorkforceMutation {
             input.job_title.as_deref(),
         );
         if input.status == Some(EmployeeStatus::Terminated) {
-            v.add("status", UserErrorCode::Invalid, "use terminateEmployee to terminate an employment");
+            v.add(
+                "status",
+                UserErrorCode::Invalid,
+                "use terminateEmployee to terminate an employment",
+            );
         }
         if let Err(e) = v.into_result() {
             return Ok(employee_refused(e));
@@ -285,7 +331,11 @@ impl WorkforceMutation {
     }
 
     /// Ends an employment; the employee no longer counts for compliance.
-    async fn terminate_employee(&self, ctx: &Context<'_>, input: TerminateEmployeeInput) -> Result<EmployeePayload> {
+    async fn terminate_employee(
+        &self,
+        ctx: &Context<'_>,
+        input: TerminateEmployeeInput,
+    ) -> Result<EmployeePayload> {
         let id = ids::decode(&input.id, NodeType::Employee)?;
         let rc = request(ctx)?;
         let mut tx = rc.scope.begin_write().await?;
@@ -311,7 +361,14 @@ impl WorkforceMutation {
                 "the termination date is before the hire date",
             )]));
         }
-        audit::record(&mut tx, rc, "employee.terminate", (NodeType::Employee, id), json!({})).await?;
+        audit::record(
+            &mut tx,
+            rc,
+            "employee.terminate",
+            (NodeType::Employee, id),
+            json!({}),
+        )
+        .await?;
         compliance::recompute(&mut tx, employee.location_id, clock::today()).await?;
         tx.commit().await?;
         Ok(EmployeePayload {
@@ -321,17 +378,36 @@ impl WorkforceMutation {
     }
 
     /// Records a credential; the holder's location is re-evaluated.
-    async fn record_credential(&self, ctx: &Context<'_>, input: RecordCredentialInput) -> Result<CredentialPayload> {
+    async fn record_credential(
+        &self,
+        ctx: &Context<'_>,
+        input: RecordCredentialInput,
+    ) -> Result<CredentialPayload> {
         let employee_id = ids::decode(&input.employee_id, NodeType::Employee)?;
         let rc = request(ctx)?;
         let mut v = Violations::default();
-        v.check(input.expires_on > input.issued_on, "expiresOn", "the expiry must be after the issue date");
-        v.check(len_between(&input.issuer, 0, 200), "issuer", "give an issuer of at most 200 characters");
+        v.check(
+            input.expires_on > input.issued_on,
+            "expiresOn",
+            "the expiry must be after the issue date",
+        );
+        v.check(
+            len_between(&input.issuer, 0, 200),
+            "issuer",
+            "give an issuer of at most 200 characters",
+        );
         if let Some(n) = &input.certificate_number {
-            v.check(len_between(n, 1, 64), "certificateNumber", "give a certificate number of 1 to 64 characters");
+            v.check(
+                len_between(n, 1, 64),
+                "certificateNumber",
+                "give a certificate number of 1 to 64 characters",
+            );
         }
         if let Err(user_errors) = v.into_result() {
-            return Ok(CredentialPayload { credential: None, user_errors });
+            return Ok(CredentialPayload {
+                credential: None,
+                user_errors,
+            });
         }
         let mut tx = rc.scope.begin_write().await?;
         let inserted = sqlx::query_as!(
@@ -355,7 +431,10 @@ impl WorkforceMutation {
             Ok(c) => c,
             Err(e) => {
                 let err = on_constraint(e, CREDENTIAL_CONSTRAINTS).map_err(ApiError::from)?;
-                return Ok(CredentialPayload { credential: None, user_errors: vec![err] });
+                return Ok(CredentialPayload {
+                    credential: None,
+                    user_errors: vec![err],
+                });
             }
         };
         audit::record(
@@ -375,7 +454,11 @@ impl WorkforceMutation {
     }
 
     /// Deletes a credential recorded in error.
-    async fn delete_credential(&self, ctx: &Context<'_>, id: ID) -> Result<DeleteCredentialPayload> {
+    async fn delete_credential(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> Result<DeleteCredentialPayload> {
         let uuid = ids::decode(&id, NodeType::Credential)?;
         let rc = request(ctx)?;
         let mut tx = rc.scope.begin_write().await?;
@@ -387,7 +470,14 @@ impl WorkforceMutation {
         .await
         .map_err(ApiError::from)?
         .ok_or(ApiError::NotFound("credential"))?;
-        audit::record(&mut tx, rc, "credential.delete", (NodeType::Credential, uuid), json!({})).await?;
+        audit::record(
+            &mut tx,
+            rc,
+            "credential.delete",
+            (NodeType::Credential, uuid),
+            json!({}),
+        )
+        .await?;
         recompute_for_employee(&mut tx, employee_id).await?;
         tx.commit().await?;
         Ok(DeleteCredentialPayload {
@@ -397,10 +487,16 @@ impl WorkforceMutation {
     }
 }
 
-async fn recompute_for_employee(tx: &mut prep_tenancy::TenantTx, employee_id: Uuid) -> Result<(), ApiError> {
-    let location = sqlx::query_scalar!("select location_id from employees where id = $1", employee_id)
-        .fetch_one(tx.conn())
-        .await?;
+async fn recompute_for_employee(
+    tx: &mut prep_tenancy::TenantTx,
+    employee_id: Uuid,
+) -> Result<(), ApiError> {
+    let location = sqlx::query_scalar!(
+        "select location_id from employees where id = $1",
+        employee_id
+    )
+    .fetch_one(tx.conn())
+    .await?;
     compliance::recompute(tx, location, clock::today()).await?;
     Ok(())
 }

@@ -104,7 +104,7 @@ impl WorkforceQuery {
     async fn employee(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Employee>> {
         let id = ids::decode(&id, NodeType::Employee)?;
         let rc = request(ctx)?;
-        Ok(rc.loaders.employees.load_one(id).await.map_err(load_err)?)
+        rc.loaders.employees.load_one(id).await.map_err(load_err)
     }
 
     /// Employees by name.
@@ -143,7 +143,9 @@ impl WorkforceQuery {
         let until = match f.expiring_within_days {
             Some(days @ 0..=3650) => today.checked_add_days(Days::new(days.unsigned_abs().into())),
             Some(_) => {
-                return Err(ApiError::bad_input("`expiringWithinDays` must be between 0 and 3650").into())
+                return Err(
+                    ApiError::bad_input("`expiringWithinDays` must be between 0 and 3650").into(),
+                )
             }
             None => None,
         };
@@ -154,7 +156,7 @@ impl WorkforceQuery {
         let kinds: Option<Vec<String>> = f
             .kinds
             .map(|k| k.iter().map(|k| k.as_db().to_owned()).collect());
-        let (after_date, after_id) = args.after.clone().unzip();
+        let (after_date, after_id) = args.after.unzip();
         let mut db = rc.scope.read().await?;
         let rows = sqlx::query_as!(
             Credential,

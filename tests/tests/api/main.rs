@@ -1,1 +1,8 @@
+//! Black-box tests of the whole gateway over real PostgreSQL: one binary,
+//! one database per test.
 
+mod catalog;
+mod domain;
+mod http_edge;
+mod isolation;
+mod runtime_role;

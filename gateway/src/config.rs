@@ -1,0 +1,425 @@
+//! Typed, layered, strict configuration.
+//!
+//! Defaults, then an optional TOML file, then `PREP_`-prefixed environment
+//! variables with `__` between levels (`PREP_DATABASE__PASSWORD`). Unknown
+//! keys are errors, every value is checked, and every problem is reported at
+//! once with the key it concerns. Secrets are wrapped so they never print.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+
+/// A value that must never appear in logs or error messages.
+#[derive(Clone, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    /// The secret itself, for the one place that needs it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+/// The whole configuration.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// HTTP server.
+    pub server: ServerSettings,
+    /// PostgreSQL.
+    pub database: DatabaseSettings,
+    /// Gateway tokens.
+    pub auth: AuthSettings,
+    /// GraphQL limits.
+    pub graphql: GraphqlSettings,
+    /// Logs.
+    pub telemetry: TelemetrySettings,
+    /// The compliance reviewer.
+    pub compliance: ComplianceSettings,
+}
+
+/// HTTP server settings.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSettings {
+    /// Address to listen on.
+    pub listen: SocketAddr,
+    /// The URL clients reach the gateway at (printed, and the token issuer).
+    pub public_url: String,
+    /// Largest accepted request body.
+    pub body_limit_bytes: usize,
+    /// Time a request may take end to end.
+    pub request_timeout_ms: u64,
+    /// Time in-flight requests get to finish on shutdown.
+    pub shutdown_grace_secs: u64,
+}
+
+/// PostgreSQL settings.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseSettings {
+    /// Host.
+    pub host: String,
+    /// Port.
+    pub port: u16,
+    /// Database name.
+    pub name: String,
+    /// The runtime role (never a superuser, never BYPASSRLS).
+    pub user: String,
+    /// The runtime role's password.
+    pub password: Option<Secret>,
+    /// Pool size.
+    pub max_connections: u32,
+    /// Connections kept open while idle.
+    pub min_connections: u32,
+    /// Wait for a pooled connection before refusing a request.
+    pub acquire_timeout_ms: u64,
+    /// Server-side bound on any one statement.
+    pub statement_timeout_ms: u64,
+    /// The administrative role used only by `migrate` (and `serve --dev`).
+    pub admin_user: String,
+    /// Its password.
+    pub admin_password: Option<Secret>,
+}
+
+/// Gateway token settings.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthSettings {
+    /// `aud` of gateway tokens.
+    pub audience: String,
+    /// The Ed25519 signing key (PKCS#8 PEM).
+    pub signing_key_file: PathBuf,
+    /// Lifetime of minted tokens unless asked otherwise.
+    pub token_ttl_secs: u64,
+    /// Clock skew tolerated on `exp` / `nbf`.
+    pub leeway_secs: u64,
+}
+
+/// GraphQL settings.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct GraphqlSettings {
+    /// Answer introspection queries.
+    pub introspection: bool,
+    /// Deepest selection nesting.
+    pub max_depth: usize,
+    /// Largest operation complexity.
+    pub max_complexity: usize,
+}
+
+/// Log format.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines, for development.
+    Pretty,
+    /// One JSON object per line, for production.
+    Json,
+}
+
+/// Telemetry settings.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TelemetrySettings {
+    /// Log format.
+    pub format: LogFormat,
+    /// `tracing` filter directives, e.g. `info,prep_gateway=debug`.
+    pub filter: String,
+}
+
+/// Compliance reviewer settings.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ComplianceSettings {
+    /// Seconds between passes over locations due for re-evaluation (0 = off).
+    pub review_interval_secs: u64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            server: ServerSettings {
+                listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+                public_url: "http://127.0.0.1:8080".into(),
+                body_limit_bytes: 1024 * 1024,
+                request_timeout_ms: 15_000,
+                shutdown_grace_secs: 20,
+            },
+            database: DatabaseSettings {
+                host: "127.0.0.1".into(),
+                port: 5432,
+                name: "prep".into(),
+                user: "prep_app".into(),
+                password: None,
+                max_connections: 16,
+                min_connections: 1,
+                acquire_timeout_ms: 2_000,
+                statement_timeout_ms: 5_000,
+                admin_user: "postgres".into(),
+                admin_password: None,
+            },
+            auth: AuthSettings {
+                audience: "prep-gateway".into(),
+                signing_key_file: PathBuf::from(".prep/signing-key.pem"),
+                token_ttl_secs: 900,
+                leeway_secs: 30,
+            },
+            graphql: GraphqlSettings {
+                introspection: true,
+                max_depth: 15,
+                max_complexity: 20_000,
+            },
+            telemetry: TelemetrySettings {
+                format: LogFormat::Pretty,
+                filter: "info".into(),
+            },
+            compliance: ComplianceSettings {
+                review_interval_secs: 60,
+            },
+        }
+    }
+}
+
+/// Configuration that could not be loaded, with every problem found.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file or an environment variable could not be read or typed.
+    #[error("invalid configuration: {0}")]
+    Load(#[from] Box<figment::Error>),
+    /// Values that are well-typed but out of range.
+    #[error("invalid configuration:\n  {}", .0.join("\n  "))]
+    Invalid(Vec<String>),
+}
+
+impl Settings {
+    /// Loads defaults, then `file` (which must exist when given), then the
+    /// environment, and validates the result.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(Settings::default()));
+        if let Some(file) = file {
+            if !file.is_file() {
+                return Err(ConfigError::Invalid(vec![format!(
+                    "config file {} does not exist",
+                    file.display()
+                )]));
+            }
+            figment = figment.merge(Toml::file(file));
+        }
+        figment = figment.merge(Env::prefixed("PREP_").split("__"));
+        let settings: Settings = figment.extract().map_err(Box::new)?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let mut problems = Vec::new();
+        let mut check = |ok: bool, msg: String| {
+            if !ok {
+                problems.push(msg);
+            }
+        };
+        let s = &self.server;
+        check(
+            s.public_url.starts_with("http://") || s.public_url.starts_with("https://"),
+            format!(
+                "server.public_url: must start with http:// or https://, got {:?}",
+                s.public_url
+            ),
+        );
+        check(
+            (1024..=64 * 1024 * 1024).contains(&s.body_limit_bytes),
+            format!(
+                "server.body_limit_bytes: must be between 1024 and 67108864, got {}",
+                s.body_limit_bytes
+            ),
+        );
+        check(
+            (100..=300_000).contains(&s.request_timeout_ms),
+            format!(
+                "server.request_timeout_ms: must be between 100 and 300000, got {}",
+                s.request_timeout_ms
+            ),
+        );
+        check(
+            s.shutdown_grace_secs <= 600,
+            format!(
+                "server.shutdown_grace_secs: must be at most 600, got {}",
+                s.shutdown_grace_secs
+            ),
+        );
+        let d = &self.database;
+        check(
+            !d.host.is_empty(),
+            "database.host: must not be empty".into(),
+        );
+        check(
+            !d.name.is_empty(),
+            "database.name: must not be empty".into(),
+        );
+        check(
+            !d.user.is_empty(),
+            "database.user: must not be empty".into(),
+        );
+        check(
+            (1..=512).contains(&d.max_connections),
+            format!(
+                "database.max_connections: must be between 1 and 512, got {}",
+                d.max_connections
+            ),
+        );
+        check(
+            d.min_connections <= d.max_connections,
+            format!(
+                "database.min_connections: must not exceed max_connections ({}), got {}",
+                d.max_connections, d.min_connections
+            ),
+        );
+        check(
+            (10..=60_000).contains(&d.acquire_timeout_ms),
+            format!(
+                "database.acquire_timeout_ms: must be between 10 and 60000, got {}",
+                d.acquire_timeout_ms
+            ),
+        );
+        check(
+            (10..=600_000).contains(&d.statement_timeout_ms),
+            format!(
+                "database.statement_timeout_ms: must be between 10 and 600000, got {}",
+                d.statement_timeout_ms
+            ),
+        );
+        let a = &self.auth;
+        check(
+            !a.audience.is_empty(),
+            "auth.audience: must not be empty".into(),
+        );
+        check(
+            (60..=86_400).contains(&a.token_ttl_secs),
+            format!(
+                "auth.token_ttl_secs: must be between 60 and 86400, got {}",
+                a.token_ttl_secs
+            ),
+        );
+        check(
+            a.leeway_secs <= 300,
+            format!(
+                "auth.leeway_secs: must be at most 300, got {}",
+                a.leeway_secs
+            ),
+        );
+        let g = &self.graphql;
+        check(
+            (2..=64).contains(&g.max_depth),
+            format!(
+                "graphql.max_depth: must be between 2 and 64, got {}",
+                g.max_depth
+            ),
+        );
+        check(
+            (10..=1_000_000).contains(&g.max_complexity),
+            format!(
+                "graphql.max_complexity: must be between 10 and 1000000, got {}",
+                g.max_complexity
+            ),
+        );
+        check(
+            self.compliance.review_interval_secs <= 86_400,
+            format!(
+                "compliance.review_interval_secs: must be at most 86400, got {}",
+                self.compliance.review_interval_secs
+            ),
+        );
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(ConfigError::Invalid(problems))
+        }
+    }
+
+    /// Connection settings for the runtime role.
+    pub fn pool_settings(&self) -> prep_tenancy::PoolSettings {
+        let d = &self.database;
+        prep_tenancy::PoolSettings {
+            host: d.host.clone(),
+            port: d.port,
+            user: d.user.clone(),
+            password: d.password.as_ref().map(|p| p.expose().to_owned()),
+            database: d.name.clone(),
+            max_connections: d.max_connections,
+            min_connections: d.min_connections,
+            acquire_timeout: Duration::from_millis(d.acquire_timeout_ms),
+            statement_timeout: Duration::from_millis(d.statement_timeout_ms),
+        }
+    }
+
+    /// Token issuing and verification settings.
+    pub fn token_settings(&self) -> prep_auth::TokenSettings {
+        prep_auth::TokenSettings {
+            issuer: self.server.public_url.trim_end_matches('/').to_owned(),
+            audience: self.auth.audience.clone(),
+            leeway: Duration::from_secs(self.auth.leeway_secs),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid_and_secrets_do_not_print() {
+        Settings::default().validate().expect("defaults validate");
+        let mut s = Settings::default();
+        s.database.password = Some(Secret("hunter2".into()));
+        assert!(!format!("{s:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn every_bad_value_is_reported_with_its_key() {
+        let mut s = Settings::default();
+        s.database.max_connections = 0;
+        s.server.public_url = "ftp://x".into();
+        s.graphql.max_depth = 1000;
+        let Err(ConfigError::Invalid(problems)) = s.validate() else {
+            panic!("expected validation errors");
+        };
+        assert_eq!(problems.len(), 3, "{problems:?}");
+        assert!(problems
+            .iter()
+            .any(|p| p.starts_with("database.max_connections")));
+        assert!(problems.iter().any(|p| p.starts_with("server.public_url")));
+        assert!(problems.iter().any(|p| p.starts_with("graphql.max_depth")));
+    }
+
+    #[test]
+    fn unknown_keys_and_mistyped_values_are_refused() {
+        let dir = std::env::temp_dir().join(format!("prep-config-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).expect("tmp dir");
+        let file = dir.join("prep.toml");
+        std::fs::write(&file, "[server]\nlisten = \"127.0.0.1:9000\"\nlistne = 1\n")
+            .expect("write");
+        let err = Settings::load(Some(&file)).expect_err("unknown key");
+        assert!(err.to_string().contains("listne"), "{err}");
+        std::fs::write(&file, "[database]\nport = \"not a port\"\n").expect("write");
+        let err = Settings::load(Some(&file)).expect_err("mistyped");
+        assert!(err.to_string().contains("port"), "{err}");
+        std::fs::write(&file, "[server]\nlisten = \"127.0.0.1:9000\"\n").expect("write");
+        let ok = Settings::load(Some(&file)).expect("valid file");
+        assert_eq!(ok.server.listen.port(), 9000);
+        assert!(Settings::load(Some(&dir.join("missing.toml"))).is_err());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

@@ -1,0 +1,71 @@
+//! Errors at the HTTP edge, answered in the GraphQL error shape with a
+//! stable `extensions.code`. Internal detail is logged (with the request id
+//! from the span), never sent.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+/// Why a request was refused before (or instead of) GraphQL execution.
+#[derive(Debug, thiserror::Error)]
+pub enum HttpError {
+    /// No usable credentials.
+    #[error("{0}")]
+    Unauthenticated(&'static str),
+    /// The body is not what the endpoint takes.
+    #[error("{0}")]
+    BadRequest(String),
+    /// The content type is not `application/json`.
+    #[error("requests must be sent as application/json")]
+    UnsupportedMediaType,
+    /// The body is larger than allowed.
+    #[error("the request body exceeds {0} bytes")]
+    PayloadTooLarge(usize),
+    /// The method is not served here.
+    #[error("use POST for GraphQL requests")]
+    MethodNotAllowed,
+    /// Our fault: logged, never sent.
+    #[error("internal error")]
+    Internal(String),
+}
+
+impl HttpError {
+    fn status_and_code(&self) -> (StatusCode, &'static str) {
+        match self {
+            HttpError::Unauthenticated(_) => (StatusCode::UNAUTHORIZED, "UNAUTHENTICATED"),
+            HttpError::BadRequest(_) => (StatusCode::BAD_REQUEST, "BAD_REQUEST"),
+            HttpError::UnsupportedMediaType => {
+                (StatusCode::UNSUPPORTED_MEDIA_TYPE, "UNSUPPORTED_MEDIA_TYPE")
+            }
+            HttpError::PayloadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE"),
+            HttpError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED"),
+            HttpError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL"),
+        }
+    }
+}
+
+impl IntoResponse for HttpError {
+    fn into_response(self) -> Response {
+        if let HttpError::Internal(detail) = &self {
+            tracing::error!(error = %detail, "request failed");
+        }
+        let (status, code) = self.status_and_code();
+        let body =
+            json!({ "errors": [{ "message": self.to_string(), "extensions": { "code": code } }] });
+        let mut response = (status, axum::Json(body)).into_response();
+        let headers = response.headers_mut();
+        match self {
+            HttpError::Unauthenticated(_) => {
+                headers.insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Bearer realm=\"prep\""),
+                );
+            }
+            HttpError::MethodNotAllowed => {
+                headers.insert(header::ALLOW, HeaderValue::from_static("POST"));
+            }
+            _ => {}
+        }
+        response
+    }
+}

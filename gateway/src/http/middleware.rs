@@ -1,0 +1,134 @@
+//! The router and its middleware stack, built in one place.
+//!
+//! Outermost first:
+//! 1. `SetRequestId`: an `x-request-id` for every request (kept if the
+//!    client sent a sane one).
+//! 2. `Trace`: one span per request carrying `request.id`, method and route;
+//!    every log line of the request is inside it.
+//! 3. `PropagateRequestId`: echoes the id in the response.
+//! 4. `CatchPanic`: a panicking handler becomes a 500 with the standard
+//!    error body, not a dropped connection.
+//! 5. `Timeout`: the whole request, database work included, within
+//!    `server.request_timeout_ms` (dropping the future rolls back its
+//!    transaction), else 504.
+//! 6. Metrics: count and time by matched route and status.
+//! 7. Routes. Body size is enforced by the GraphQL handler itself so the
+//!    413 carries a GraphQL-shaped error.
+
+use std::time::{Duration, Instant};
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderName, HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{
+    MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use super::{graphql, health, HttpError};
+use crate::app::AppState;
+use crate::metrics::HttpLabels;
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The gateway's router with its whole middleware stack.
+pub fn router(state: AppState) -> Router {
+    let timeout = Duration::from_millis(state.settings.server.request_timeout_ms);
+    let routes = Router::new()
+        .route(
+            "/graphql",
+            post(graphql::execute).fallback(graphql::method_not_allowed),
+        )
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/metrics", get(health::metrics))
+        .fallback(not_found)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            record_metrics,
+        ))
+        .with_state(state);
+    routes.layer(
+        ServiceBuilder::new()
+            .layer(SetRequestIdLayer::new(REQUEST_ID, SaneRequestId))
+            .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
+                let id = req
+                    .headers()
+                    .get(REQUEST_ID)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default();
+                tracing::info_span!(
+                    "request",
+                    request.id = %id,
+                    http.method = %req.method(),
+                    http.route = req.extensions().get::<MatchedPath>().map(MatchedPath::as_str).unwrap_or(req.uri().path()),
+                    tenant.id = tracing::field::Empty,
+                )
+            }))
+            .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+            .layer(CatchPanicLayer::custom(|_| {
+                HttpError::Internal("a handler panicked".into()).into_response()
+            }))
+            .layer(TimeoutLayer::with_status_code(StatusCode::GATEWAY_TIMEOUT, timeout)),
+    )
+}
+
+/// Keeps a client's request id when it is short and printable, otherwise
+/// makes a UUID: ids end up in logs and audit rows.
+#[derive(Clone, Copy)]
+struct SaneRequestId;
+
+impl tower_http::request_id::MakeRequestId for SaneRequestId {
+    fn make_request_id<B>(&mut self, request: &axum::http::Request<B>) -> Option<RequestId> {
+        let given = request.headers().get(REQUEST_ID).filter(|v| {
+            let b = v.as_bytes();
+            !b.is_empty()
+                && b.len() <= 128
+                && b.iter()
+                    .all(|c| c.is_ascii_alphanumeric() || b"-_.:".contains(c))
+        });
+        match given {
+            Some(v) => Some(RequestId::new(v.clone())),
+            None => MakeRequestUuid.make_request_id(request),
+        }
+    }
+}
+
+async fn not_found() -> Response {
+    let body = serde_json::json!({ "errors": [{ "message": "no such route", "extensions": { "code": "NOT_FOUND" } }] });
+    (StatusCode::NOT_FOUND, axum::Json(body)).into_response()
+}
+
+async fn record_metrics(State(app): State<AppState>, request: Request, next: Next) -> Response {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| "unmatched".to_owned());
+    let method = request.method().as_str().to_owned();
+    let started = Instant::now();
+    let mut response = next.run(request).await;
+    let labels = HttpLabels {
+        route,
+        method,
+        status: response.status().as_u16(),
+    };
+    app.metrics.http_requests.get_or_create(&labels).inc();
+    app.metrics
+        .http_duration
+        .get_or_create(&labels)
+        .observe(started.elapsed().as_secs_f64());
+    if graphql::draining(&app) {
+        response.headers_mut().insert(
+            axum::http::header::CONNECTION,
+            HeaderValue::from_static("close"),
+        );
+    }
+    response
+}

@@ -1,0 +1,10 @@
+//! The HTTP edge: routes, the middleware stack, and the one mapping of
+//! errors to responses.
+
+mod error;
+mod graphql;
+mod health;
+mod middleware;
+
+pub use error::HttpError;
+pub use middleware::router;

@@ -1,0 +1,130 @@
+//! Prometheus metrics. Labels never carry a tenant id (cardinality); they
+//! carry the route, the method, the status class and the operation type.
+
+use prep_tenancy::Database;
+use prometheus_client::encoding::text::encode;
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
+
+/// Labels of HTTP metrics.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct HttpLabels {
+    /// Matched route, e.g. `/graphql`.
+    pub route: String,
+    /// HTTP method.
+    pub method: String,
+    /// Status code.
+    pub status: u16,
+}
+
+/// Labels of GraphQL operation metrics.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct OperationLabels {
+    /// `query`, `mutation` or `invalid`.
+    pub operation: &'static str,
+    /// `ok` or `error`.
+    pub outcome: &'static str,
+}
+
+/// Every metric the gateway exports.
+pub struct Metrics {
+    registry: Registry,
+    /// Requests by route, method and status.
+    pub http_requests: Family<HttpLabels, Counter>,
+    /// Latency by route.
+    pub http_duration: Family<HttpLabels, Histogram>,
+    /// GraphQL operations by type and outcome.
+    pub operations: Family<OperationLabels, Counter>,
+    /// SQL statements per GraphQL operation (N+1 shows up here).
+    pub statements_per_operation: Histogram,
+    db_statements: Counter,
+    pool_size: Gauge,
+    pool_idle: Gauge,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    /// Registers every metric.
+    pub fn new() -> Self {
+        let mut registry = Registry::with_prefix("prep");
+        let http_requests = Family::<HttpLabels, Counter>::default();
+        let http_duration = Family::<HttpLabels, Histogram>::new_with_constructor(|| {
+            Histogram::new([
+                0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0,
+            ])
+        });
+        let operations = Family::<OperationLabels, Counter>::default();
+        let statements_per_operation =
+            Histogram::new([1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0, 15.0, 20.0, 50.0]);
+        let db_statements = Counter::default();
+        let pool_size = Gauge::default();
+        let pool_idle = Gauge::default();
+        registry.register("http_requests", "HTTP requests", http_requests.clone());
+        registry.register(
+            "http_request_duration_seconds",
+            "HTTP request latency",
+            http_duration.clone(),
+        );
+        registry.register(
+            "graphql_operations",
+            "GraphQL operations",
+            operations.clone(),
+        );
+        registry.register(
+            "graphql_statements_per_operation",
+            "SQL statements sent per GraphQL operation",
+            statements_per_operation.clone(),
+        );
+        registry.register(
+            "db_statements",
+            "SQL statements sent through tenant scopes",
+            db_statements.clone(),
+        );
+        registry.register(
+            "db_pool_connections",
+            "Open pooled connections",
+            pool_size.clone(),
+        );
+        registry.register(
+            "db_pool_idle_connections",
+            "Idle pooled connections",
+            pool_idle.clone(),
+        );
+        Self {
+            registry,
+            http_requests,
+            http_duration,
+            operations,
+            statements_per_operation,
+            db_statements,
+            pool_size,
+            pool_idle,
+        }
+    }
+
+    /// The text exposition, with database gauges read at scrape time.
+    pub fn render(&self, db: &Database) -> String {
+        let (size, idle) = db.pool_usage();
+        self.pool_size.set(i64::from(size));
+        self.pool_idle.set(i64::try_from(idle).unwrap_or(i64::MAX));
+        let total = db.statements_total();
+        let seen = self.db_statements.get();
+        if total > seen {
+            self.db_statements.inc_by(total - seen);
+        }
+        let mut out = String::new();
+        if encode(&mut out, &self.registry).is_err() {
+            out.clear();
+        }
+        out
+    }
+}
