@@ -396,7 +396,10 @@ mod tests {
         let Err(ConfigError::Invalid(problems)) = s.validate() else {
             panic!("expected validation errors");
         };
-        assert_eq!(problems.len(), 3, "{problems:?}");
+        assert_eq!(problems.len(), 4, "{problems:?}");
+        assert!(problems
+            .iter()
+            .any(|p| p.starts_with("database.min_connections")));
         assert!(problems
             .iter()
             .any(|p| p.starts_with("database.max_connections")));
