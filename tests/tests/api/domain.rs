@@ -265,3 +265,54 @@ async fn filters_and_nested_reads_are_batched() {
         "{statements} statements for a 3-level query: N+1?"
     );
 }
+
+#[tokio::test]
+async fn the_reviewer_picks_up_statuses_that_change_with_time() {
+    let app = TestApp::new().await;
+    let a = app.seeded_tenant("acme").await;
+    let b = app.seeded_tenant("bravo").await;
+    // Nothing is due right after seeding: every review day lies ahead.
+    assert_eq!(
+        prep_gateway::reviewer::review_due(&app.state.db, 100).await,
+        Ok(0)
+    );
+    // Pretend the review day of one location of each tenant has come.
+    let admin = app.admin_pool().await;
+    let due: Vec<(uuid::Uuid, uuid::Uuid)> = sqlx::query_as(
+        "update locations set compliance_review_at = now() - interval '1 minute', compliance_evaluated_at = null
+         where id in (select distinct on (tenant_id) id from locations order by tenant_id, store_number)
+         returning tenant_id, id",
+    )
+    .fetch_all(&admin)
+    .await
+    .expect("mark due");
+    assert_eq!(due.len(), 2);
+    assert_eq!(
+        prep_gateway::reviewer::review_due(&app.state.db, 100).await,
+        Ok(2)
+    );
+    let left: i64 = sqlx::query_scalar(
+        "select count(*) from locations where compliance_evaluated_at is null or compliance_review_at <= now()",
+    )
+    .fetch_one(&admin)
+    .await
+    .expect("count");
+    assert_eq!(
+        left, 0,
+        "each was re-evaluated inside its own tenant's scope"
+    );
+    for t in [&a, &b] {
+        let r = app
+            .graphql(
+                &t.token,
+                "{ locations(first: 100) { nodes { compliance { evaluatedAt } } } }",
+                json!({}),
+            )
+            .await;
+        assert!(r.data()["locations"]["nodes"]
+            .as_array()
+            .expect("nodes")
+            .iter()
+            .all(|n| n["compliance"]["evaluatedAt"].is_string()));
+    }
+}
