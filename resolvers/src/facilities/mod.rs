@@ -54,16 +54,7 @@ impl Permit {
 
     /// Whether it is valid today.
     async fn status(&self) -> CredentialStatus {
-        let today = crate::clock::today();
-        if self.issued_on > today {
-            CredentialStatus::NotYetValid
-        } else if self.expires_on <= today {
-            CredentialStatus::Expired
-        } else if (self.expires_on - today).num_days() <= 30 {
-            CredentialStatus::Expiring
-        } else {
-            CredentialStatus::Valid
-        }
+        CredentialStatus::on(self.issued_on, self.expires_on, crate::clock::today())
     }
 
     /// The location it belongs to.

@@ -105,6 +105,23 @@ pub enum CredentialStatus {
     NotYetValid,
 }
 
+impl CredentialStatus {
+    /// The status on `today` of something valid from `issued_on` until the
+    /// day before `expires_on` (credentials and permits alike).
+    pub fn on(issued_on: NaiveDate, expires_on: NaiveDate, today: NaiveDate) -> Self {
+        let warning = i64::try_from(crate::compliance::engine::WARNING_DAYS).unwrap_or(30);
+        if issued_on > today {
+            CredentialStatus::NotYetValid
+        } else if expires_on <= today {
+            CredentialStatus::Expired
+        } else if (expires_on - today).num_days() <= warning {
+            CredentialStatus::Expiring
+        } else {
+            CredentialStatus::Valid
+        }
+    }
+}
+
 /// A certification held by an employee.
 #[derive(Clone, Debug, SimpleObject)]
 #[graphql(complex)]
@@ -139,16 +156,7 @@ impl Credential {
 
     /// Whether it is usable today.
     async fn status(&self) -> CredentialStatus {
-        let today = crate::clock::today();
-        if self.issued_on > today {
-            CredentialStatus::NotYetValid
-        } else if self.expires_on <= today {
-            CredentialStatus::Expired
-        } else if (self.expires_on - today).num_days() <= 30 {
-            CredentialStatus::Expiring
-        } else {
-            CredentialStatus::Valid
-        }
+        CredentialStatus::on(self.issued_on, self.expires_on, crate::clock::today())
     }
 
     /// Days from today until expiry (negative once expired).
