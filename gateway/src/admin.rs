@@ -62,17 +62,20 @@ pub async fn migrate(settings: &Settings) -> Result<(), AdminError> {
             Err(e) => return Err(e.into()),
         }
     }
-    maint.close().await?;
 
     let mut admin = PgConnection::connect_with(&admin_options(settings, name)).await?;
-    // Roles are cluster-wide: serialise bootstraps across databases.
+    // Roles and their grants are cluster-wide, and concurrent ALTER ROLE
+    // fails ("tuple concurrently updated"): serialise the bootstraps of all
+    // databases with a lock in the one database they share (advisory locks
+    // are per database).
     sqlx::query("select pg_advisory_lock(727274)")
-        .execute(&mut admin)
+        .execute(&mut maint)
         .await?;
     let boot = sqlx::raw_sql(BOOTSTRAP).execute(&mut admin).await;
     sqlx::query("select pg_advisory_unlock(727274)")
-        .execute(&mut admin)
+        .execute(&mut maint)
         .await?;
+    maint.close().await?;
     boot?;
     if let Some(password) = &settings.database.password {
         let alter: String =
