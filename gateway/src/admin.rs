@@ -32,6 +32,8 @@ fn admin_options(settings: &Settings, database: &str) -> PgConnectOptions {
         .username(&d.admin_user)
         .database(database)
         .application_name("prep-gateway-migrate")
+        // the bootstrap's "already a member" notices are not news
+        .options([("client_min_messages", "warning")])
         .log_statements(tracing::log::LevelFilter::Debug);
     if let Some(password) = &d.admin_password {
         options = options.password(password.expose());
