@@ -128,6 +128,39 @@ async fn another_tenants_id_answers_exactly_like_a_random_id() {
         .await;
     assert_eq!(foreign.error_code(), Some("NOT_FOUND"));
     assert_eq!(foreign.body, random.body);
+    let creds = app
+        .graphql(
+            &b.token,
+            "{ credentials(first: 1) { nodes { id } } }",
+            json!({}),
+        )
+        .await;
+    let foreign_credential = creds.data()["credentials"]["nodes"][0]["id"]
+        .as_str()
+        .expect("bravo holds credentials")
+        .to_owned();
+    let random_credential = encode("Credential", &uuid::Uuid::new_v4().to_string());
+    let delete = "mutation($id: ID!) { deleteCredential(id: $id) { deletedCredentialId } }";
+    let foreign = app
+        .graphql(&a.token, delete, json!({ "id": foreign_credential }))
+        .await;
+    let random = app
+        .graphql(&a.token, delete, json!({ "id": random_credential }))
+        .await;
+    assert_eq!(foreign.error_code(), Some("NOT_FOUND"));
+    assert_eq!(foreign.body, random.body);
+    let still = app
+        .graphql(
+            &b.token,
+            "query($c: ID!) { node(id: $c) { id } }",
+            json!({ "c": foreign_credential }),
+        )
+        .await;
+    assert_eq!(
+        still.data()["node"]["id"],
+        foreign_credential.as_str(),
+        "the credential survived"
+    );
     let after = app
         .graphql(
             &b.token,
