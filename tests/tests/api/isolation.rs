@@ -161,6 +161,121 @@ async fn another_tenants_id_answers_exactly_like_a_random_id() {
         foreign_credential.as_str(),
         "the credential survived"
     );
+
+    // every other mutation that takes an id: foreign answers like random
+    let own = app
+        .graphql(
+            &a.token,
+            "{ employees(first: 1) { nodes { id } } }",
+            json!({}),
+        )
+        .await;
+    let own_employee = own.data()["employees"]["nodes"][0]["id"].clone();
+    // the three mutations, each with the id its $id must be given
+    let cases = [
+        (
+            r#"mutation($id: ID!) { updateEmployee(input: { id: $id, jobTitle: "Owner" }) { employee { id } userErrors { code } } }"#,
+            (&foreign_employee, &random_employee),
+        ),
+        (
+            r#"mutation($id: ID!) { recordPermit(input: { locationId: $id, kind: HEALTH, permitNumber: "X-1",
+                issuedOn: "2026-01-01", expiresOn: "2027-01-01" }) { permit { id } userErrors { field code message } } }"#,
+            (&foreign_location, &random_location),
+        ),
+        (
+            r#"mutation($id: ID!) { recordInspection(input: { locationId: $id, inspectedOn: "2026-01-05", result: FAIL,
+                findings: [{ code: "2-301.14", description: "No handwashing", severity: CRITICAL }] }) {
+                inspection { id } userErrors { field code message } } }"#,
+            (&foreign_location, &random_location),
+        ),
+    ];
+    for (query, (f_id, r_id)) in cases {
+        let foreign = app.graphql(&a.token, query, json!({ "id": f_id })).await;
+        let random = app.graphql(&a.token, query, json!({ "id": r_id })).await;
+        assert_eq!(foreign.body, random.body, "{query}");
+        assert!(
+            foreign.body.to_string().contains("NOT_FOUND"),
+            "{}",
+            foreign.body
+        );
+    }
+    // transferring one's own employee to a foreign location is refused like a missing one
+    let transfer = r#"mutation($id: ID!, $l: ID!) { updateEmployee(input: { id: $id, locationId: $l }) {
+        employee { id } userErrors { field code message } } }"#;
+    let foreign = app
+        .graphql(
+            &a.token,
+            transfer,
+            json!({ "id": own_employee, "l": foreign_location }),
+        )
+        .await;
+    let random = app
+        .graphql(
+            &a.token,
+            transfer,
+            json!({ "id": own_employee, "l": random_location }),
+        )
+        .await;
+    assert_eq!(foreign.body, random.body);
+    assert_eq!(
+        foreign.data()["updateEmployee"]["userErrors"][0]["code"],
+        "NOT_FOUND"
+    );
+    // resolving another tenant's finding
+    let findings = app
+        .graphql(
+            &b.token,
+            "{ inspections(first: 100) { nodes { findings { id resolvedOn } } } }",
+            json!({}),
+        )
+        .await;
+    let foreign_finding = findings.data()["inspections"]["nodes"]
+        .as_array()
+        .expect("inspections")
+        .iter()
+        .flat_map(|i| i["findings"].as_array().cloned().unwrap_or_default())
+        .find(|f| f["resolvedOn"].is_null())
+        .expect("bravo has an open finding")["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let resolve = r#"mutation($id: ID!) { resolveFinding(input: { id: $id, resolvedOn: "2026-01-10" }) { finding { id } } }"#;
+    let foreign = app
+        .graphql(&a.token, resolve, json!({ "id": foreign_finding }))
+        .await;
+    let random = app
+        .graphql(
+            &a.token,
+            resolve,
+            json!({ "id": encode("Finding", &uuid::Uuid::new_v4().to_string()) }),
+        )
+        .await;
+    assert_eq!(foreign.error_code(), Some("NOT_FOUND"));
+    assert_eq!(foreign.body, random.body);
+    let still_open = app
+        .graphql(
+            &b.token,
+            "{ inspections(first: 100) { nodes { findings { id resolvedOn } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        still_open.body, findings.body,
+        "bravo's findings are unchanged"
+    );
+    // and nothing of alpha's attempts reached bravo's audit trail
+    let audit = app
+        .graphql(
+            &b.token,
+            "{ auditEvents(first: 100) { nodes { actorId } } }",
+            json!({}),
+        )
+        .await;
+    assert!(audit.data()["auditEvents"]["nodes"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .all(|e| e["actorId"].is_null()));
     let after = app
         .graphql(
             &b.token,
