@@ -39,6 +39,11 @@ impl std::ops::Deref for AppState {
 }
 
 impl App {
+    /// Whether shutdown has begun.
+    pub fn is_draining(&self) -> bool {
+        self.draining.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// Builds the app; the database pool connects lazily.
     pub fn build(settings: Settings, key: &SigningKey) -> AppState {
         let db = Database::connect_lazy(&settings.pool_settings());

@@ -42,6 +42,10 @@ pub struct Metrics {
     /// SQL statements per GraphQL operation (N+1 shows up here).
     pub statements_per_operation: Histogram,
     db_statements: Counter,
+    /// Serialises scrapes: the statement counter is brought up to the
+    /// tenancy layer's total by adding the difference, which two concurrent
+    /// scrapes would otherwise both add.
+    scrape: std::sync::Mutex<()>,
     pool_size: Gauge,
     pool_idle: Gauge,
 }
@@ -106,6 +110,7 @@ impl Metrics {
             operations,
             statements_per_operation,
             db_statements,
+            scrape: std::sync::Mutex::new(()),
             pool_size,
             pool_idle,
         }
@@ -113,6 +118,7 @@ impl Metrics {
 
     /// The text exposition, with database gauges read at scrape time.
     pub fn render(&self, db: &Database) -> String {
+        let _scrape = self.scrape.lock().unwrap_or_else(|p| p.into_inner());
         let (size, idle) = db.pool_usage();
         self.pool_size.set(i64::from(size));
         self.pool_idle.set(i64::try_from(idle).unwrap_or(i64::MAX));

@@ -6,8 +6,6 @@
 //! get 4xx statuses as the GraphQL-over-HTTP spec says; plain
 //! `application/json` clients get 200 with `errors`, as they expect.
 
-use std::sync::atomic::Ordering;
-
 use async_graphql::parser::types::OperationType;
 use axum::body::{to_bytes, Body};
 use axum::extract::State;
@@ -218,10 +216,4 @@ fn respond(
         }
         Err(e) => HttpError::Internal(format!("serialising a response: {e}")).into_response(),
     }
-}
-
-/// Whether the gateway is shutting down (used by the middleware to add
-/// `Connection: close`).
-pub fn draining(app: &AppState) -> bool {
-    app.draining.load(Ordering::Relaxed)
 }

@@ -1,6 +1,5 @@
 //! Liveness, readiness and metrics endpoints for operators.
 
-use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use axum::extract::State;
@@ -18,7 +17,7 @@ pub async fn healthz() -> impl IntoResponse {
 
 /// The gateway can serve: PostgreSQL answers and it is not draining.
 pub async fn readyz(State(app): State<AppState>) -> impl IntoResponse {
-    if app.draining.load(Ordering::Relaxed) {
+    if app.is_draining() {
         return (
             StatusCode::SERVICE_UNAVAILABLE,
             Json(json!({ "status": "draining" })),

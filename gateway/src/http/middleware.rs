@@ -124,7 +124,7 @@ async fn record_metrics(State(app): State<AppState>, request: Request, next: Nex
         .http_duration
         .get_or_create(&labels)
         .observe(started.elapsed().as_secs_f64());
-    if graphql::draining(&app) {
+    if app.is_draining() {
         response.headers_mut().insert(
             axum::http::header::CONNECTION,
             HeaderValue::from_static("close"),
