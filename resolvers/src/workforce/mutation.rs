@@ -1,7 +1,6 @@
 use async_graphql::{Context, InputObject, Object, Result, SimpleObject, ID};
 use chrono::NaiveDate;
 use serde_json::json;
-use uuid::Uuid;
 
 use super::{Credential, Employee};
 use crate::context::request;
@@ -410,12 +409,18 @@ impl WorkforceMutation {
             });
         }
         let mut tx = rc.scope.begin_write().await?;
-        let inserted = sqlx::query_as!(
-            Credential,
+        // the holder's location comes back with the row: no second look-up
+        let inserted = sqlx::query!(
             r#"
-            insert into credentials (tenant_id, employee_id, kind, issuer, certificate_number, issued_on, expires_on)
-            values ($1, $2, $3, $4, $5, $6, $7)
-            returning id, employee_id, kind, issuer, certificate_number, issued_on, expires_on
+            with c as (
+              insert into credentials (tenant_id, employee_id, kind, issuer, certificate_number, issued_on, expires_on)
+              values ($1, $2, $3, $4, $5, $6, $7)
+              returning tenant_id, id, employee_id, kind, issuer, certificate_number, issued_on, expires_on
+            )
+            select c.id as "id!", c.employee_id as "employee_id!", c.kind as "kind!", c.issuer as "issuer!",
+                   c.certificate_number, c.issued_on as "issued_on!", c.expires_on as "expires_on!",
+                   e.location_id as "location_id!"
+            from c join employees e on e.tenant_id = c.tenant_id and e.id = c.employee_id
             "#,
             tx.tenant().as_uuid(),
             employee_id,
@@ -427,8 +432,19 @@ impl WorkforceMutation {
         )
         .fetch_one(tx.conn())
         .await;
-        let credential = match inserted {
-            Ok(c) => c,
+        let (credential, location_id) = match inserted {
+            Ok(r) => (
+                Credential {
+                    id: r.id,
+                    employee_id: r.employee_id,
+                    kind: r.kind,
+                    issuer: r.issuer,
+                    certificate_number: r.certificate_number,
+                    issued_on: r.issued_on,
+                    expires_on: r.expires_on,
+                },
+                r.location_id,
+            ),
             Err(e) => {
                 let err = on_constraint(e, CREDENTIAL_CONSTRAINTS).map_err(ApiError::from)?;
                 return Ok(CredentialPayload {
@@ -445,7 +461,7 @@ impl WorkforceMutation {
             json!({ "kind": input.kind.as_db(), "expiresOn": input.expires_on }),
         )
         .await?;
-        recompute_for_employee(&mut tx, employee_id).await?;
+        compliance::recompute(&mut tx, location_id, clock::today()).await?;
         tx.commit().await?;
         Ok(CredentialPayload {
             credential: Some(credential),
@@ -462,8 +478,12 @@ impl WorkforceMutation {
         let uuid = ids::decode(&id, NodeType::Credential)?;
         let rc = request(ctx)?;
         let mut tx = rc.scope.begin_write().await?;
-        let employee_id = sqlx::query_scalar!(
-            "delete from credentials where id = $1 returning employee_id",
+        let location_id = sqlx::query_scalar!(
+            r#"
+            with d as (delete from credentials where id = $1 returning tenant_id, employee_id)
+            select e.location_id as "location_id!"
+            from d join employees e on e.tenant_id = d.tenant_id and e.id = d.employee_id
+            "#,
             uuid
         )
         .fetch_optional(tx.conn())
@@ -478,25 +498,11 @@ impl WorkforceMutation {
             json!({}),
         )
         .await?;
-        recompute_for_employee(&mut tx, employee_id).await?;
+        compliance::recompute(&mut tx, location_id, clock::today()).await?;
         tx.commit().await?;
         Ok(DeleteCredentialPayload {
             deleted_credential_id: Some(id),
             user_errors: Vec::new(),
         })
     }
-}
-
-async fn recompute_for_employee(
-    tx: &mut prep_tenancy::TenantTx,
-    employee_id: Uuid,
-) -> Result<(), ApiError> {
-    let location = sqlx::query_scalar!(
-        "select location_id from employees where id = $1",
-        employee_id
-    )
-    .fetch_one(tx.conn())
-    .await?;
-    compliance::recompute(tx, location, clock::today()).await?;
-    Ok(())
 }

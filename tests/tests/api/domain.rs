@@ -115,6 +115,43 @@ async fn facts_drive_compliance_status_alerts_and_audit() {
         after.body
     );
     assert_eq!(after.data()["location"]["alerts"], json!([]));
+    // deleting the renewal (recorded in error) brings the warning back
+    let renewal = app
+        .graphql(
+            &t.token,
+            r#"query($e: ID!) { employee(id: $e) { credentials { id expiresOn } } }"#,
+            json!({ "e": emp_id }),
+        )
+        .await;
+    let renewal_id = renewal.data()["employee"]["credentials"]
+        .as_array()
+        .expect("credentials")
+        .iter()
+        .find(|c| c["expiresOn"] == day(1800).as_str())
+        .expect("the renewal")["id"]
+        .clone();
+    let deleted = app
+        .graphql(
+            &t.token,
+            "mutation($id: ID!) { deleteCredential(id: $id) { deletedCredentialId } }",
+            json!({ "id": renewal_id }),
+        )
+        .await;
+    assert_eq!(
+        deleted.data()["deleteCredential"]["deletedCredentialId"],
+        renewal_id
+    );
+    let back = app.graphql(&t.token, q, json!({ "l": location_id })).await;
+    assert_eq!(
+        back.data()["location"]["complianceStatus"],
+        "AT_RISK",
+        "{}",
+        back.body
+    );
+    // and renewing again makes it compliant once more
+    app.graphql(&t.token, r#"mutation($e: ID!, $i: NaiveDate!, $x: NaiveDate!) { recordCredential(input: {
+        employeeId: $e, kind: FOOD_PROTECTION_MANAGER, issuedOn: $i, expiresOn: $x }) { credential { id } } }"#,
+        json!({ "e": emp_id, "i": day(-1), "x": day(1800) })).await.data();
     let resolved = app
         .graphql(
             &t.token,
