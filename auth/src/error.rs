@@ -1,7 +1,5 @@
-/// Why a caller could not be authenticated, or a key could not be loaded.
-///
-/// The variants are deliberately coarse on the wire (every token failure is
-/// `UNAUTHENTICATED`); the detail is for logs.
+/// Failures of the identity layer. On the wire every credential failure is
+/// `UNAUTHENTICATED`; the detail is for logs.
 #[derive(Debug, thiserror::Error)]
 pub enum AuthError {
     /// No credential was presented.
@@ -10,11 +8,20 @@ pub enum AuthError {
     /// The `Authorization` header is not a bearer token.
     #[error("the Authorization header is not of the form `Bearer <token>`")]
     MalformedHeader,
-    /// The token failed verification (signature, algorithm, issuer,
-    /// audience, expiry or shape).
-    #[error("the token is invalid: {0}")]
-    InvalidToken(String),
-    /// The signing key file could not be read or parsed.
-    #[error("signing key: {0}")]
+    /// A key could not be generated, loaded or used.
+    #[error("key: {0}")]
     Key(String),
+    /// A sealed value did not open (tampered, other purpose or context, or
+    /// another master key).
+    #[error("a sealed value did not open")]
+    Sealed,
+    /// The database failed underneath.
+    #[error("store: {0}")]
+    Store(#[source] prep_tenancy::TenancyError),
+}
+
+impl AuthError {
+    pub(crate) fn store(e: prep_tenancy::TenancyError) -> Self {
+        AuthError::Store(e)
+    }
 }

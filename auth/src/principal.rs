@@ -1,6 +1,8 @@
 use prep_tenancy::TenantId;
 use uuid::Uuid;
 
+use crate::access::Access;
+
 /// What kind of caller acted: recorded on every audit event.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Actor {
@@ -31,6 +33,17 @@ impl Actor {
     }
 }
 
+/// How the caller proved who it is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Via {
+    /// A bearer token (gateway JWT).
+    Token,
+    /// A browser session cookie; mutations need the session's CSRF token.
+    Session(Uuid),
+    /// Work of the gateway or an operator, not a request.
+    Internal,
+}
+
 /// An authenticated caller, resolved once per request at the edge.
 #[derive(Clone, Debug)]
 pub struct Principal {
@@ -38,4 +51,20 @@ pub struct Principal {
     pub tenant: TenantId,
     /// Who acts.
     pub actor: Actor,
+    /// What it may do.
+    pub access: Access,
+    /// How it authenticated.
+    pub via: Via,
+}
+
+impl Principal {
+    /// The gateway's own work in a tenant (reviewer, seeding, operators).
+    pub fn internal(tenant: TenantId, actor: Actor) -> Self {
+        Self {
+            tenant,
+            actor,
+            access: Access::Full,
+            via: Via::Internal,
+        }
+    }
 }

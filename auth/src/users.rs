@@ -1,7 +1,9 @@
-//! Users of a tenant, as far as signing in needs them.
+//! Users of a tenant and their roles, as signing in and tokens need them.
 
 use prep_tenancy::{TenancyError, TenantTx};
 use uuid::Uuid;
+
+use crate::access::Grant;
 
 /// Finds the user with `email` in the transaction's tenant, creating it if
 /// there is none. E-mail is compared in its normalised (lower-case) form.
@@ -11,18 +13,67 @@ pub async fn ensure_user(
     display_name: &str,
 ) -> Result<Uuid, TenancyError> {
     let tenant = tx.tenant().as_uuid();
-    let id = sqlx::query_scalar!(
+    let id: Uuid = sqlx::query_scalar(
         r#"
         insert into users (tenant_id, email, email_normalized, display_name)
         values ($1, $2, lower($2), $3)
         on conflict (tenant_id, email_normalized) do update set email = users.email
         returning id
         "#,
-        tenant,
-        email,
-        display_name,
     )
+    .bind(tenant)
+    .bind(email)
+    .bind(display_name)
     .fetch_one(tx.conn())
     .await?;
     Ok(id)
+}
+
+/// The user's grants now: direct and through groups.
+pub async fn grants_of(tx: &mut TenantTx, user: Uuid) -> Result<Vec<Grant>, TenancyError> {
+    let rows: Vec<(String, Option<Uuid>)> = sqlx::query_as(
+        r#"
+        select distinct g.role, g.location_id
+        from role_grants g
+        where g.user_id = $1
+           or g.group_id in (select m.group_id from group_members m where m.user_id = $1)
+        "#,
+    )
+    .bind(user)
+    .fetch_all(tx.conn())
+    .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(role, location)| {
+            Some(Grant {
+                role: role.parse().ok()?,
+                location,
+            })
+        })
+        .collect())
+}
+
+/// Grants `grant` to `user` directly (no-op if held already from `source`).
+pub async fn grant_role(
+    tx: &mut TenantTx,
+    user: Uuid,
+    grant: Grant,
+    source: &str,
+) -> Result<(), TenancyError> {
+    let tenant = tx.tenant().as_uuid();
+    sqlx::query(
+        r#"
+        insert into role_grants (tenant_id, role, user_id, location_id, source)
+        values ($1, $2, $3, $4, $5)
+        on conflict do nothing
+        "#,
+    )
+    .bind(tenant)
+    .bind(grant.role.as_str())
+    .bind(user)
+    .bind(grant.location)
+    .bind(source)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
 }

@@ -2,13 +2,20 @@
 
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
+use std::time::Duration;
 
-use prep_auth::{SigningKey, TokenService};
+use prep_auth::{
+    AuthError, Keyring, MasterKey, RevocationList, SecurityLog, SessionPolicy, Sessions,
+    TokenService,
+};
 use prep_schema::{AppSchema, SchemaOptions};
 use prep_tenancy::Database;
 
 use crate::config::Settings;
 use crate::metrics::Metrics;
+
+/// How often each replica reloads the keyring (and rotates it when due).
+const KEYRING_MAINTENANCE: Duration = Duration::from_secs(60);
 
 /// Shared state of every request.
 pub struct App {
@@ -16,8 +23,14 @@ pub struct App {
     pub settings: Settings,
     /// The tenant-aware database.
     pub db: Database,
+    /// The master key (sealing SSO client secrets and login cookies).
+    pub master: MasterKey,
     /// Gateway token issue and verification.
     pub tokens: TokenService,
+    /// Browser sessions.
+    pub sessions: Sessions,
+    /// Refused credentials and other security events.
+    pub security: SecurityLog,
     /// The public GraphQL schema.
     pub schema: AppSchema,
     /// Prometheus metrics.
@@ -44,22 +57,52 @@ impl App {
         self.draining.load(std::sync::atomic::Ordering::Relaxed)
     }
 
-    /// Builds the app; the database pool connects lazily.
-    pub fn build(settings: Settings, key: &SigningKey) -> AppState {
+    /// Builds the app: opens the keyring (creating the first key on a new
+    /// database), loads recent revocations, and starts the background work
+    /// that keeps both current on every replica.
+    pub async fn build(settings: Settings, master: MasterKey) -> Result<AppState, AuthError> {
         let db = Database::connect_lazy(&settings.pool_settings());
-        let tokens = TokenService::new(key, settings.token_settings());
+        let keyring =
+            Arc::new(Keyring::open(db.clone(), &master, settings.rotation_policy()).await?);
+        let revocations = Arc::new(RevocationList::default());
+        revocations.load(&db, settings.token_lifetime()).await?;
+        tokio::spawn(Arc::clone(&revocations).follow(db.clone(), settings.token_lifetime()));
+        tokio::spawn(maintain_keyring(Arc::clone(&keyring)));
+        let tokens = TokenService::new(keyring, revocations, settings.token_settings());
+        let sessions = Sessions::new(
+            db.clone(),
+            &master,
+            SessionPolicy {
+                idle: Duration::from_secs(settings.auth.session_idle_secs),
+                absolute: Duration::from_secs(settings.auth.session_absolute_secs),
+            },
+        );
         let schema = prep_schema::build(&SchemaOptions {
             introspection: settings.graphql.introspection,
             max_depth: settings.graphql.max_depth,
             max_complexity: settings.graphql.max_complexity,
         });
-        AppState(Arc::new(App {
+        Ok(AppState(Arc::new(App {
+            security: SecurityLog::start(db.clone()),
             settings,
             db,
+            master,
             tokens,
+            sessions,
             schema,
             metrics: Metrics::new(),
             draining: AtomicBool::new(false),
-        }))
+        })))
+    }
+}
+
+async fn maintain_keyring(keyring: Arc<Keyring>) {
+    let mut tick = tokio::time::interval(KEYRING_MAINTENANCE);
+    tick.tick().await;
+    loop {
+        tick.tick().await;
+        if let Err(e) = keyring.maintain().await {
+            tracing::warn!(error = %e, "keyring maintenance failed; keeping the loaded keys");
+        }
     }
 }

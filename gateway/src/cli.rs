@@ -6,7 +6,8 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use prep_auth::SigningKey;
+use prep_auth::users;
+use prep_auth::{Grant, Keyring, MasterKey, Role, Rotation, TokenSubject};
 use prep_tenancy::{Database, NewTenant, TenantId, TenantSlug};
 
 use crate::app::{App, AppState};
@@ -39,6 +40,9 @@ pub enum Command {
     /// Token administration.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// The gateway's signing keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
     /// Print the public GraphQL schema (SDL).
     Sdl,
 }
@@ -110,7 +114,32 @@ pub enum TokenCommand {
         /// Lifetime in seconds (60 to 86400; default `auth.token_ttl_secs`).
         #[arg(long, value_parser = clap::value_parser!(u64).range(60..=86_400))]
         ttl_secs: Option<u64>,
+        /// Grant this role first (repeatable): `owner`, `admin`,
+        /// `compliance_manager`, `auditor`, `staff`, or `ROLE@LOCATION_UUID`
+        /// for one location. A user without roles sees nothing.
+        #[arg(long = "role", value_parser = parse_grant)]
+        roles: Vec<Grant>,
     },
+}
+
+/// Signing key commands.
+#[derive(Subcommand, Debug)]
+pub enum KeysCommand {
+    /// List the published keys.
+    List,
+    /// Rotate now. Planned: the new key is published first and signs after
+    /// `auth.key_publish_ahead_secs`; the old one verifies until its tokens
+    /// expire. `--emergency`: the new key signs at once and every token of
+    /// the old key stops working.
+    Rotate {
+        /// The old key is compromised.
+        #[arg(long)]
+        emergency: bool,
+    },
+}
+
+fn parse_grant(raw: &str) -> Result<Grant, String> {
+    Grant::from_claim(raw)
 }
 
 /// Why a command failed.
@@ -185,12 +214,35 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             tenant,
             email,
             ttl_secs,
+            roles,
         }) => {
-            let key = SigningKey::load_or_create(&settings.auth.signing_key_file, false)?;
-            let state = App::build(settings, &key);
+            let master = MasterKey::load_or_create(&settings.auth.master_key_file, false)?;
+            let state = App::build(settings, master).await?;
             let ttl = Duration::from_secs(ttl_secs.unwrap_or(state.settings.auth.token_ttl_secs));
-            let token = mint(&state, &tenant, &email, ttl).await?;
+            let token = mint(&state, &tenant, &email, &roles, ttl).await?;
             println!("{token}");
+            Ok(())
+        }
+        Command::Keys(command) => {
+            let master = MasterKey::load_or_create(&settings.auth.master_key_file, false)?;
+            let keyring = Keyring::open(
+                Database::connect_lazy(&settings.pool_settings()),
+                &master,
+                settings.rotation_policy(),
+            )
+            .await?;
+            if let KeysCommand::Rotate { emergency } = command {
+                let how = if emergency {
+                    Rotation::Emergency
+                } else {
+                    Rotation::Planned
+                };
+                let kid = keyring.rotate(how).await?;
+                println!("rotated: new key {kid} ({how:?})");
+            }
+            for kid in keyring.kids() {
+                println!("{kid}");
+            }
             Ok(())
         }
         Command::Sdl => {
@@ -207,11 +259,13 @@ async fn find_tenant(db: &Database, slug: &str) -> Result<TenantId, CliError> {
         .ok_or_else(|| CliError::Usage(format!("no tenant with slug {slug:?}")))
 }
 
-/// Mints a token for `email` in tenant `slug`, creating the user if missing.
+/// Mints a token for `email` in tenant `slug`, creating the user if missing
+/// and granting `roles` first (by the operator).
 pub async fn mint(
     state: &AppState,
     slug: &str,
     email: &str,
+    roles: &[Grant],
     ttl: Duration,
 ) -> Result<String, CliError> {
     if !(3..=320).contains(&email.len()) || !email.contains('@') {
@@ -221,9 +275,19 @@ pub async fn mint(
     }
     let tenant = find_tenant(&state.db, slug).await?;
     let mut tx = state.db.begin(tenant).await?;
-    let user = prep_auth::users::ensure_user(&mut tx, email, "").await?;
+    let user = users::ensure_user(&mut tx, email, "").await?;
+    for grant in roles {
+        users::grant_role(&mut tx, user, *grant, "operator").await?;
+    }
+    let grants = users::grants_of(&mut tx, user).await?;
     tx.commit().await?;
-    Ok(state.tokens.issue_for_user(tenant, user, ttl)?)
+    let subject = TokenSubject {
+        tenant,
+        tenant_slug: slug,
+        user,
+        grants: &grants,
+    };
+    Ok(state.tokens.issue(&subject, ttl)?)
 }
 
 /// Creates the tenant if missing and seeds it (only if it has no locations,
@@ -267,8 +331,8 @@ async fn serve(settings: Settings, args: ServeArgs) -> Result<(), CliError> {
     if args.dev {
         crate::admin::migrate(&settings).await?;
     }
-    let key = SigningKey::load_or_create(&settings.auth.signing_key_file, args.dev)?;
-    let state = App::build(settings, &key);
+    let master = MasterKey::load_or_create(&settings.auth.master_key_file, args.dev)?;
+    let state = App::build(settings, master).await?;
     let listener = tokio::net::TcpListener::bind(state.settings.server.listen).await?;
     let url = state
         .settings
@@ -289,6 +353,10 @@ async fn serve(settings: Settings, args: ServeArgs) -> Result<(), CliError> {
             &state,
             "sandbox",
             "developer@sandbox.prep.test",
+            &[Grant {
+                role: Role::Owner,
+                location: None,
+            }],
             Duration::from_secs(8 * 3600),
         )
         .await?;

@@ -100,12 +100,28 @@ pub struct DatabaseSettings {
 pub struct AuthSettings {
     /// `aud` of gateway tokens.
     pub audience: String,
-    /// The Ed25519 signing key (PKCS#8 PEM).
-    pub signing_key_file: PathBuf,
+    /// The master key (32 bytes, base64) that seals signing keys, SSO
+    /// client secrets and login cookies. Every replica needs the same one.
+    pub master_key_file: PathBuf,
     /// Lifetime of minted tokens unless asked otherwise.
     pub token_ttl_secs: u64,
     /// Clock skew tolerated on `exp` / `nbf`.
     pub leeway_secs: u64,
+    /// A signing key is replaced after this many days.
+    pub key_rotation_days: u32,
+    /// A new signing key is published this long before it signs.
+    pub key_publish_ahead_secs: u64,
+    /// A browser session ends after this long without a request.
+    pub session_idle_secs: u64,
+    /// A browser session ends this long after sign-in, whatever happens.
+    pub session_absolute_secs: u64,
+    /// How long a sign-in at the identity provider may take.
+    pub login_timeout_secs: u64,
+    /// Bound on each call to an identity provider.
+    pub idp_timeout_ms: u64,
+    /// An unknown `kid` in an id_token refetches the IdP's keys at most this
+    /// often (per connection).
+    pub idp_jwks_min_refetch_secs: u64,
 }
 
 /// GraphQL settings.
@@ -173,9 +189,16 @@ impl Default for Settings {
             },
             auth: AuthSettings {
                 audience: "prep-gateway".into(),
-                signing_key_file: PathBuf::from(".prep/signing-key.pem"),
+                master_key_file: PathBuf::from(".prep/master.key"),
                 token_ttl_secs: 900,
                 leeway_secs: 30,
+                key_rotation_days: 30,
+                key_publish_ahead_secs: 600,
+                session_idle_secs: 1800,
+                session_absolute_secs: 12 * 3600,
+                login_timeout_secs: 600,
+                idp_timeout_ms: 10_000,
+                idp_jwks_min_refetch_secs: 10,
             },
             graphql: GraphqlSettings {
                 introspection: true,
@@ -320,6 +343,55 @@ impl Settings {
                 a.leeway_secs
             ),
         );
+        check(
+            (1..=365).contains(&a.key_rotation_days),
+            format!(
+                "auth.key_rotation_days: must be between 1 and 365, got {}",
+                a.key_rotation_days
+            ),
+        );
+        check(
+            a.key_publish_ahead_secs <= 86_400,
+            format!(
+                "auth.key_publish_ahead_secs: must be at most 86400, got {}",
+                a.key_publish_ahead_secs
+            ),
+        );
+        check(
+            (60..=86_400).contains(&a.session_idle_secs),
+            format!(
+                "auth.session_idle_secs: must be between 60 and 86400, got {}",
+                a.session_idle_secs
+            ),
+        );
+        check(
+            (a.session_idle_secs..=30 * 86_400).contains(&a.session_absolute_secs),
+            format!(
+                "auth.session_absolute_secs: must be between session_idle_secs and 2592000, got {}",
+                a.session_absolute_secs
+            ),
+        );
+        check(
+            (60..=3_600).contains(&a.login_timeout_secs),
+            format!(
+                "auth.login_timeout_secs: must be between 60 and 3600, got {}",
+                a.login_timeout_secs
+            ),
+        );
+        check(
+            (100..=60_000).contains(&a.idp_timeout_ms),
+            format!(
+                "auth.idp_timeout_ms: must be between 100 and 60000, got {}",
+                a.idp_timeout_ms
+            ),
+        );
+        check(
+            a.idp_jwks_min_refetch_secs <= 3_600,
+            format!(
+                "auth.idp_jwks_min_refetch_secs: must be at most 3600, got {}",
+                a.idp_jwks_min_refetch_secs
+            ),
+        );
         let g = &self.graphql;
         check(
             (2..=64).contains(&g.max_depth),
@@ -372,6 +444,23 @@ impl Settings {
             audience: self.auth.audience.clone(),
             leeway: Duration::from_secs(self.auth.leeway_secs),
         }
+    }
+
+    /// When the gateway's signing keys rotate.
+    pub fn rotation_policy(&self) -> prep_auth::RotationPolicy {
+        let a = &self.auth;
+        prep_auth::RotationPolicy {
+            rotate_every: Duration::from_secs(u64::from(a.key_rotation_days) * 86_400),
+            publish_ahead: Duration::from_secs(a.key_publish_ahead_secs),
+            token_lifetime: self.token_lifetime(),
+            unknown_kid_reload: Duration::from_secs(5),
+        }
+    }
+
+    /// The longest any gateway token can be accepted: the longest TTL the
+    /// CLI may mint (a day) plus the leeway.
+    pub fn token_lifetime(&self) -> Duration {
+        Duration::from_secs(86_400 + self.auth.leeway_secs)
     }
 }
 

@@ -7,7 +7,7 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::scope::{StatementCount, TenantScope, TenantTx};
-use crate::{TenancyError, TenantId};
+use crate::{Reach, TenancyError, TenantId};
 
 /// How to reach PostgreSQL as the runtime role, built from typed fields
 /// (never a glued URL string) by the gateway's configuration.
@@ -82,31 +82,41 @@ impl Database {
     /// A per-request scope for `tenant`: reads share one lazily begun
     /// read-only transaction; writes get their own.
     pub fn scope(&self, tenant: TenantId) -> TenantScope {
-        TenantScope::new(self.clone(), tenant)
+        TenantScope::new(self.clone(), tenant, Reach::Tenant)
+    }
+
+    /// A per-request scope that sees only `reach` of the tenant: the
+    /// row-level security policies hide every row outside it.
+    pub fn scope_within(&self, tenant: TenantId, reach: Reach) -> TenantScope {
+        TenantScope::new(self.clone(), tenant, reach)
     }
 
     /// Begins a read-write transaction for `tenant`, for work outside a
     /// request (operator commands, the compliance reviewer, seeding).
     pub async fn begin(&self, tenant: TenantId) -> Result<TenantTx, TenancyError> {
-        self.begin_counted(tenant, false, StatementCount::default())
+        self.begin_counted(tenant, &Reach::Tenant, false, StatementCount::default())
             .await
     }
 
     pub(crate) async fn begin_counted(
         &self,
         tenant: TenantId,
+        reach: &Reach,
         read_only: bool,
         count: StatementCount,
     ) -> Result<TenantTx, TenancyError> {
         // BEGIN and the tenant setting travel in one simple-query message:
         // one round trip, and the setting can never exist outside the
         // transaction (a `SET LOCAL` outside BEGIN silently does nothing).
-        // The tenant id is a UUID we formatted ourselves, never user text.
+        // The tenant and location ids are UUIDs we formatted ourselves,
+        // never user text.
         let mode = if read_only { "read only" } else { "read write" };
         let begin = format!(
             "begin isolation level read committed {mode}; \
-             select set_config('app.tenant_id', '{}', true)",
-            tenant.as_uuid()
+             select set_config('app.tenant_id', '{}', true), \
+                    set_config('app.location_ids', '{}', true)",
+            tenant.as_uuid(),
+            reach.setting(),
         );
         let tx = self.pool.begin_with(begin).await?;
         self.statements.fetch_add(1, Ordering::Relaxed);

@@ -10,12 +10,16 @@
 
 mod database;
 mod error;
+mod identity;
+mod reach;
 mod scope;
 mod tenant;
 mod tenants;
 
 pub use database::{Database, DueReview, PoolSettings};
 pub use error::TenancyError;
+pub use identity::{ResolvedSession, Revocation, RevocationListener, SecurityEvent, StoredKey};
+pub use reach::Reach;
 pub use scope::{ReadGuard, StatementCount, TenantScope, TenantTx};
 pub use tenant::{TenantId, TenantSlug};
 pub use tenants::{CreateTenantError, NewTenant};

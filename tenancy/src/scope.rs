@@ -4,7 +4,7 @@ use std::sync::Arc;
 use sqlx::{PgConnection, Postgres, Transaction};
 use tokio::sync::{Mutex, MutexGuard};
 
-use crate::{Database, TenancyError, TenantId};
+use crate::{Database, Reach, TenancyError, TenantId};
 
 /// Counts the statements one request sends, so every operation can report
 /// its round trips (`/metrics`, the benchmarks) and N+1 patterns show up.
@@ -79,6 +79,7 @@ impl TenantTx {
 pub struct TenantScope {
     db: Database,
     tenant: TenantId,
+    reach: Reach,
     read: Arc<Mutex<Option<TenantTx>>>,
     count: StatementCount,
 }
@@ -97,10 +98,11 @@ impl ReadGuard<'_> {
 }
 
 impl TenantScope {
-    pub(crate) fn new(db: Database, tenant: TenantId) -> Self {
+    pub(crate) fn new(db: Database, tenant: TenantId, reach: Reach) -> Self {
         Self {
             db,
             tenant,
+            reach,
             read: Arc::new(Mutex::new(None)),
             count: StatementCount::default(),
         }
@@ -111,13 +113,18 @@ impl TenantScope {
         self.tenant
     }
 
+    /// How much of the tenant this scope sees.
+    pub fn reach(&self) -> &Reach {
+        &self.reach
+    }
+
     /// The shared read-only transaction, begun on first use.
     pub async fn read(&self) -> Result<ReadGuard<'_>, TenancyError> {
         let mut guard = self.read.lock().await;
         if guard.is_none() {
             let tx = self
                 .db
-                .begin_counted(self.tenant, true, self.count.clone())
+                .begin_counted(self.tenant, &self.reach, true, self.count.clone())
                 .await?;
             *guard = Some(tx);
         }
@@ -129,7 +136,7 @@ impl TenantScope {
     pub async fn begin_write(&self) -> Result<TenantTx, TenancyError> {
         self.release_read().await;
         self.db
-            .begin_counted(self.tenant, false, self.count.clone())
+            .begin_counted(self.tenant, &self.reach, false, self.count.clone())
             .await
     }
 

@@ -8,7 +8,7 @@ use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use axum::Router;
 use http_body_util::BodyExt as _;
-use prep_auth::SigningKey;
+use prep_auth::{Grant, MasterKey, Role};
 use prep_gateway::app::{App, AppState};
 use prep_gateway::config::Settings;
 use prep_tenancy::{NewTenant, TenantId, TenantSlug};
@@ -80,19 +80,33 @@ impl TestApp {
 
     /// A gateway whose pool has `max_connections` connections.
     pub async fn with_pool(max_connections: u32) -> Self {
-        let db_name = format!("prep_test_{}", Uuid::new_v4().simple());
-        let mut settings = Settings::default();
-        settings.database.name = db_name.clone();
+        let mut settings = Self::settings();
         settings.database.max_connections = max_connections;
+        Self::with_settings(settings).await
+    }
+
+    /// Test settings naming a fresh database, to adjust before
+    /// [`TestApp::with_settings`].
+    pub fn settings() -> Settings {
+        let mut settings = Settings::default();
+        settings.database.name = format!("prep_test_{}", Uuid::new_v4().simple());
+        settings.database.max_connections = 4;
         settings.database.min_connections = 0;
         settings.database.acquire_timeout_ms = 10_000;
         settings.compliance.review_interval_secs = 0;
         settings.server.body_limit_bytes = 64 * 1024;
+        settings
+    }
+
+    /// A gateway over the fresh database `settings` name, migrated by the
+    /// real `migrate` code.
+    pub async fn with_settings(settings: Settings) -> Self {
         prep_gateway::admin::migrate(&settings)
             .await
             .expect("migrate the test database");
-        let key = SigningKey::generate().expect("signing key");
-        let state = App::build(settings, &key);
+        let db_name = settings.database.name.clone();
+        let master = MasterKey::generate().expect("master key");
+        let state = App::build(settings, master).await.expect("build the app");
         let router = prep_gateway::http::router(state.clone());
         Self {
             state,
@@ -137,19 +151,29 @@ impl TestApp {
             })
             .await
             .expect("create tenant");
-        let token = prep_gateway::cli::mint(
-            &self.state,
-            slug,
-            &format!("manager@{slug}.example"),
-            Duration::from_secs(600),
-        )
-        .await
-        .expect("mint token");
+        let token = self
+            .token(
+                slug,
+                &format!("owner@{slug}.example"),
+                &[Grant {
+                    role: Role::Owner,
+                    location: None,
+                }],
+            )
+            .await;
         TestTenant {
             id,
             slug: slug.to_owned(),
             token,
         }
+    }
+
+    /// A 10-minute token for `email` in tenant `slug` (the user is created
+    /// if missing), after granting `roles`.
+    pub async fn token(&self, slug: &str, email: &str, roles: &[Grant]) -> String {
+        prep_gateway::cli::mint(&self.state, slug, email, roles, Duration::from_secs(600))
+            .await
+            .expect("mint token")
     }
 
     /// Creates a tenant filled with the demo seed.

@@ -12,6 +12,10 @@ pub enum HttpError {
     /// No usable credentials.
     #[error("{0}")]
     Unauthenticated(&'static str),
+    /// Authenticated, but this request is not allowed (e.g. a session
+    /// mutation without its CSRF token).
+    #[error("{0}")]
+    Forbidden(&'static str),
     /// The body is not what the endpoint takes.
     #[error("{0}")]
     BadRequest(String),
@@ -33,6 +37,7 @@ impl HttpError {
     fn status_and_code(&self) -> (StatusCode, &'static str) {
         match self {
             HttpError::Unauthenticated(_) => (StatusCode::UNAUTHORIZED, "UNAUTHENTICATED"),
+            HttpError::Forbidden(_) => (StatusCode::FORBIDDEN, "FORBIDDEN"),
             HttpError::BadRequest(_) => (StatusCode::BAD_REQUEST, "BAD_REQUEST"),
             HttpError::UnsupportedMediaType => {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "UNSUPPORTED_MEDIA_TYPE")

@@ -9,11 +9,11 @@
 use async_graphql::parser::types::OperationType;
 use axum::body::{to_bytes, Body};
 use axum::extract::State;
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, Extensions, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use prep_auth::{AuthError, Principal};
 use prep_resolvers::RequestContext;
 
+use super::authn::{authenticate, check_csrf, client_ip, request_id};
 use super::HttpError;
 use crate::app::AppState;
 use crate::metrics::OperationLabels;
@@ -29,11 +29,12 @@ pub async fn method_not_allowed() -> HttpError {
 pub async fn execute(
     State(app): State<AppState>,
     headers: HeaderMap,
+    extensions: Extensions,
     body: Body,
 ) -> Result<Response, HttpError> {
     require_json(&headers)?;
     let graphql_response = accepts_graphql_response(&headers);
-    let principal = authenticate(&app, &headers)?;
+    let principal = authenticate(&app, &headers, client_ip(&extensions)).await?;
     tracing::Span::current().record("tenant.id", tracing::field::display(principal.tenant));
 
     let limit = app.settings.server.body_limit_bytes;
@@ -72,12 +73,13 @@ pub async fn execute(
         }
     };
 
-    let request_id = headers
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
-    let scope = app.db.scope(principal.tenant);
+    if operation == "mutation" {
+        check_csrf(&app, &principal, &headers)?;
+    }
+    let request_id = request_id(&headers);
+    let scope = app
+        .db
+        .scope_within(principal.tenant, principal.access.reach());
     let request = request.data(RequestContext::new(principal, request_id, scope.clone()));
     let mut response = app.schema.execute(request).await;
     scope.release_read().await;
@@ -134,33 +136,6 @@ fn accepts_graphql_response(headers: &HeaderMap) -> bool {
         .iter()
         .filter_map(|v| v.to_str().ok())
         .any(|v| v.to_ascii_lowercase().contains(GRAPHQL_RESPONSE))
-}
-
-fn authenticate(app: &AppState, headers: &HeaderMap) -> Result<Principal, HttpError> {
-    let header = headers
-        .get(header::AUTHORIZATION)
-        .ok_or(HttpError::Unauthenticated(
-            "authentication required: send `Authorization: Bearer <token>`",
-        ))?;
-    let token = header
-        .to_str()
-        .ok()
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .ok_or(HttpError::Unauthenticated(
-            "the Authorization header must be `Bearer <token>`",
-        ))?;
-    app.tokens.verify(token).map_err(|e| {
-        // the reason is for operators; the token itself is never logged
-        if let AuthError::InvalidToken(reason) = &e {
-            tracing::info!(%reason, "bearer token refused");
-        }
-        HttpError::Unauthenticated("the bearer token is invalid or expired")
-    })
 }
 
 fn operation_type(

@@ -1,6 +1,7 @@
 //! The HTTP edge: routes, the middleware stack, and the one mapping of
 //! errors to responses.
 
+pub mod authn;
 mod error;
 mod graphql;
 mod health;
