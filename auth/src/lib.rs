@@ -10,6 +10,7 @@ mod revocations;
 pub mod seal;
 mod security;
 pub mod sessions;
+pub mod sso;
 mod tokens;
 pub mod users;
 

@@ -4,6 +4,7 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Duration;
 
+use prep_auth::sso::{Sso, SsoSettings};
 use prep_auth::{
     AuthError, Keyring, MasterKey, RevocationList, SecurityLog, SessionPolicy, Sessions,
     TokenService,
@@ -29,6 +30,8 @@ pub struct App {
     pub tokens: TokenService,
     /// Browser sessions.
     pub sessions: Sessions,
+    /// OIDC single sign-on.
+    pub sso: Sso,
     /// Refused credentials and other security events.
     pub security: SecurityLog,
     /// The public GraphQL schema.
@@ -77,6 +80,19 @@ impl App {
                 absolute: Duration::from_secs(settings.auth.session_absolute_secs),
             },
         );
+        let public = settings.server.public_url.trim_end_matches('/');
+        let sso = Sso::new(
+            db.clone(),
+            &master,
+            SsoSettings {
+                redirect_uri: format!("{public}/auth/callback"),
+                post_logout_redirect_uri: format!("{public}/auth/logged-out"),
+                login_timeout: Duration::from_secs(settings.auth.login_timeout_secs),
+                idp_timeout: Duration::from_millis(settings.auth.idp_timeout_ms),
+                jwks_min_refetch: Duration::from_secs(settings.auth.idp_jwks_min_refetch_secs),
+            },
+        )
+        .map_err(|e| AuthError::Key(e.to_string()))?;
         let schema = prep_schema::build(&SchemaOptions {
             introspection: settings.graphql.introspection,
             max_depth: settings.graphql.max_depth,
@@ -89,6 +105,7 @@ impl App {
             master,
             tokens,
             sessions,
+            sso,
             schema,
             metrics: Metrics::new(),
             draining: AtomicBool::new(false),

@@ -48,6 +48,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
+        .merge(super::login::routes())
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(
             state.clone(),

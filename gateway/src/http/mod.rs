@@ -5,6 +5,7 @@ pub mod authn;
 mod error;
 mod graphql;
 mod health;
+mod login;
 mod middleware;
 
 pub use error::HttpError;

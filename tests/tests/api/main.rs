@@ -6,3 +6,4 @@ mod domain;
 mod http_edge;
 mod isolation;
 mod runtime_role;
+mod tokens;
