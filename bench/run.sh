@@ -19,7 +19,7 @@ export SQLX_OFFLINE=true
 cargo build --release --locked -p prep-gateway --quiet
 BIN=target/release/prep-gateway
 export PREP_DATABASE__NAME=$DB PREP_SERVER__LISTEN=127.0.0.1:$PORT PREP_SERVER__PUBLIC_URL=http://127.0.0.1:$PORT \
-  PREP_AUTH__SIGNING_KEY_FILE=$OUT/signing-key.pem PREP_TELEMETRY__FILTER=warn \
+  PREP_AUTH__MASTER_KEY_FILE=$OUT/master.key PREP_TELEMETRY__FILTER=warn \
   PREP_COMPLIANCE__REVIEW_INTERVAL_SECS=0 PREP_DATABASE__MAX_CONNECTIONS=${POOL:-8}
 
 $BIN migrate
@@ -31,7 +31,7 @@ $BIN serve --dev > $OUT/serve.log 2>&1 &
 GW=$!
 trap 'kill $GW 2>/dev/null || true' EXIT
 for _ in $(seq 1 50); do curl -sf http://127.0.0.1:$PORT/readyz >/dev/null && break; sleep 0.2; done
-export TOKEN=$($BIN token mint --tenant bench --email bench@bench.example --ttl-secs 3600)
+export TOKEN=$($BIN token mint --tenant bench --email bench@bench.example --ttl-secs 3600 --role owner)
 TENANT=$(psql -h 127.0.0.1 -U postgres -d $DB -Atc "select id from tenants where slug = 'bench'")
 LOC_UUID=$(psql -h 127.0.0.1 -U postgres -d $DB -Atc "select id from locations where tenant_id = '$TENANT' order by store_number limit 1")
 LOC_ID=$(printf 'Location:%s' "$LOC_UUID" | base64 -w0 | tr '+/' '-_' | tr -d '=')
