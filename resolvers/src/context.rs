@@ -1,11 +1,18 @@
 //! What a request carries into the resolvers: who asks, for which tenant,
 //! under which request id, and the request's tenant-scoped database handle.
+//!
+//! It also answers the one authorization question, "may the caller do this
+//! here?": resolvers call [`RequestContext::authorize`] (or its variants)
+//! with a permission and a target, and never look at roles themselves.
 
 use async_graphql::Context;
-use prep_auth::Principal;
-use prep_tenancy::TenantScope;
+use prep_auth::{Access, Action, Permission, Principal, Resource, Role, Target};
+use prep_tenancy::{TenantScope, TenantTx};
+use serde_json::json;
 
+use crate::audit;
 use crate::error::{ApiError, ApiResult};
+use crate::ids::{self, NodeType};
 use crate::loaders::Loaders;
 
 /// Per-request data, attached once at the edge with `Request::data`.
@@ -30,6 +37,127 @@ impl RequestContext {
             scope,
             loaders,
         }
+    }
+
+    /// May the caller do `p` on `t`? For shaping an answer; to enforce, use
+    /// [`RequestContext::authorize`], which also audits denied writes.
+    pub fn can(&self, p: Permission, t: Target) -> bool {
+        self.principal.access.allows(p, t)
+    }
+
+    /// `Ok` when the caller may do `p` on `t`; otherwise `FORBIDDEN`. A
+    /// denied write is recorded as an `access.denied` audit event in a
+    /// transaction of its own (a failure to record it is logged and never
+    /// hides the denial).
+    ///
+    /// Inside a mutation's open transaction, use
+    /// [`RequestContext::authorize_in`] instead, so that transaction is
+    /// rolled back before the denial is recorded.
+    pub async fn authorize(&self, p: Permission, t: Target) -> ApiResult<()> {
+        if self.can(p, t) {
+            return Ok(());
+        }
+        Err(self.deny(p, t).await)
+    }
+
+    /// [`RequestContext::authorize`] for a mutation that has already loaded
+    /// its object in `tx`: gives the transaction back when allowed; when
+    /// denied, rolls it back first (nothing of the mutation is written, and
+    /// the request never holds two connections), then records the denial.
+    pub async fn authorize_in(
+        &self,
+        tx: TenantTx,
+        p: Permission,
+        t: Target,
+    ) -> ApiResult<TenantTx> {
+        if self.can(p, t) {
+            return Ok(tx);
+        }
+        drop(tx);
+        Err(self.deny(p, t).await)
+    }
+
+    /// Whether the caller holds the tenant's ownership: a tenant-wide owner
+    /// grant, or the gateway's own full access.
+    fn owns_tenant(&self) -> bool {
+        match &self.principal.access {
+            Access::Full => true,
+            Access::Grants(grants) => grants
+                .iter()
+                .any(|g| g.role == Role::Owner && g.location.is_none()),
+        }
+    }
+
+    /// Only an owner may grant or revoke the owner role: `Ok` for an owner,
+    /// otherwise `FORBIDDEN`, audited like any denied write.
+    pub async fn authorize_ownership(&self) -> ApiResult<()> {
+        if self.owns_tenant() {
+            return Ok(());
+        }
+        Err(self.deny_ownership().await)
+    }
+
+    /// [`RequestContext::authorize_ownership`] inside a mutation's open
+    /// transaction, which is rolled back before a denial is recorded.
+    pub async fn authorize_ownership_in(&self, tx: TenantTx) -> ApiResult<TenantTx> {
+        if self.owns_tenant() {
+            return Ok(tx);
+        }
+        drop(tx);
+        Err(self.deny_ownership().await)
+    }
+
+    async fn deny_ownership(&self) -> ApiError {
+        let p = Permission(Resource::Members, Action::Write);
+        self.record_denial(p, Target::Tenant, Some(Role::Owner))
+            .await;
+        ApiError::Forbidden("only an owner may grant or revoke the owner role".to_owned())
+    }
+
+    /// Records a denied write and returns the error to answer with.
+    async fn deny(&self, p: Permission, t: Target) -> ApiError {
+        self.record_denial(p, t, None).await;
+        ApiError::Forbidden(format!("missing permission {p}"))
+    }
+
+    /// Writes the `access.denied` event of a denied write (reads are not
+    /// audited) in a transaction of its own; a failure is logged only.
+    async fn record_denial(&self, p: Permission, t: Target, requires: Option<Role>) {
+        if !p.is_write() {
+            return;
+        }
+        if let Err(err) = self.write_denial(p, t, requires).await {
+            tracing::warn!(error = ?err, permission = %p, "could not record an access denial");
+        }
+    }
+
+    async fn write_denial(
+        &self,
+        p: Permission,
+        t: Target,
+        requires: Option<Role>,
+    ) -> ApiResult<()> {
+        let (target, described) = match t {
+            Target::Tenant => {
+                let id = self.scope.tenant().as_uuid();
+                (
+                    (NodeType::Tenant, id),
+                    json!({ "type": "Tenant", "id": ids::encode(NodeType::Tenant, id) }),
+                )
+            }
+            Target::Location(id) => (
+                (NodeType::Location, id),
+                json!({ "type": "Location", "id": ids::encode(NodeType::Location, id) }),
+            ),
+        };
+        let mut details = json!({ "permission": p.to_string(), "target": described });
+        if let Some(role) = requires {
+            details["requiresRole"] = json!(role.as_str());
+        }
+        let mut tx = self.scope.begin_write().await?;
+        audit::record(&mut tx, self, "access.denied", target, details).await?;
+        tx.commit().await?;
+        Ok(())
     }
 }
 

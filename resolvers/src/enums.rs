@@ -195,3 +195,76 @@ db_enum!(
         FindingOverdue => "finding_overdue",
     }
 );
+
+db_enum!(
+    /// A role a user holds, tenant-wide or for one location.
+    Role {
+        /// Everything, including the tenant's ownership.
+        Owner => "owner",
+        /// Everything but ownership: members, roles, SSO, all data.
+        Admin => "admin",
+        /// Reads everything, changes compliance facts everywhere.
+        ComplianceManager => "compliance_manager",
+        /// Reads and changes the facts of their own locations.
+        LocationManager => "location_manager",
+        /// Reads everything, including the audit log; changes nothing.
+        Auditor => "auditor",
+        /// Reads their own locations; changes nothing.
+        Staff => "staff",
+    }
+);
+
+impl From<prep_auth::Role> for Role {
+    fn from(role: prep_auth::Role) -> Self {
+        match role {
+            prep_auth::Role::Owner => Role::Owner,
+            prep_auth::Role::Admin => Role::Admin,
+            prep_auth::Role::ComplianceManager => Role::ComplianceManager,
+            prep_auth::Role::LocationManager => Role::LocationManager,
+            prep_auth::Role::Auditor => Role::Auditor,
+            prep_auth::Role::Staff => Role::Staff,
+        }
+    }
+}
+
+impl From<Role> for prep_auth::Role {
+    fn from(role: Role) -> Self {
+        match role {
+            Role::Owner => prep_auth::Role::Owner,
+            Role::Admin => prep_auth::Role::Admin,
+            Role::ComplianceManager => prep_auth::Role::ComplianceManager,
+            Role::LocationManager => prep_auth::Role::LocationManager,
+            Role::Auditor => prep_auth::Role::Auditor,
+            Role::Staff => prep_auth::Role::Staff,
+        }
+    }
+}
+
+db_enum!(
+    /// How a role grant came to be.
+    GrantSource {
+        /// By an owner or admin, through the API.
+        Manual => "manual",
+        /// From the identity provider's groups at SSO sign-in.
+        Sso => "sso",
+        /// By SCIM provisioning.
+        Scim => "scim",
+        /// By an operator, with the command line.
+        Operator => "operator",
+    }
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_match_the_auth_crate_and_its_spelling() {
+        for role in prep_auth::Role::ALL {
+            let ours = Role::from(role);
+            assert_eq!(ours.as_db(), role.as_str());
+            assert_eq!(prep_auth::Role::from(ours), role);
+            assert_eq!(Role::from_db(role.as_str()).ok(), Some(ours));
+        }
+    }
+}

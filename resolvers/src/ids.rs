@@ -38,10 +38,12 @@ pub enum NodeType {
     AuditEvent,
     /// A user.
     User,
+    /// A role granted to a user or a group.
+    RoleGrant,
 }
 
 impl NodeType {
-    const ALL: [NodeType; 12] = [
+    const ALL: [NodeType; 13] = [
         NodeType::Tenant,
         NodeType::Location,
         NodeType::Jurisdiction,
@@ -54,6 +56,7 @@ impl NodeType {
         NodeType::Alert,
         NodeType::AuditEvent,
         NodeType::User,
+        NodeType::RoleGrant,
     ];
 
     /// The GraphQL type name, also the id's prefix.
@@ -71,6 +74,7 @@ impl NodeType {
             NodeType::Alert => "Alert",
             NodeType::AuditEvent => "AuditEvent",
             NodeType::User => "User",
+            NodeType::RoleGrant => "RoleGrant",
         }
     }
 }

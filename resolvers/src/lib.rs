@@ -15,6 +15,7 @@ pub mod facilities;
 pub mod ids;
 pub mod loaders;
 pub mod locations;
+pub mod members;
 pub mod node;
 pub mod pagination;
 pub mod payload;
@@ -39,6 +40,7 @@ pub struct QueryRoot(
     compliance::ComplianceQuery,
     alerts::AlertQuery,
     audit::AuditQuery,
+    members::MembersQuery,
 );
 
 /// Every domain's mutations, merged into one root.
@@ -47,4 +49,5 @@ pub struct MutationRoot(
     locations::LocationMutation,
     workforce::WorkforceMutation,
     facilities::FacilitiesMutation,
+    members::MembersMutation,
 );

@@ -17,6 +17,7 @@ use crate::facilities::{
     FindingsByInspection, Inspection, InspectionsByLocation, Permit, PermitsByLocation,
 };
 use crate::locations::LocationLoader;
+use crate::members::GrantsByUser;
 use crate::reference::{JurisdictionChains, RequirementLoader, RequirementStatusesByLocation};
 use crate::workforce::{Credential, CredentialsByEmployee, EmployeeLoader, EmployeesByLocation};
 
@@ -112,6 +113,8 @@ pub struct Loaders {
     pub findings_by_inspection: DataLoader<FindingsByInspection>,
     /// Open alerts per location.
     pub alerts_by_location: DataLoader<AlertsByLocation>,
+    /// Role grants per user.
+    pub grants_by_user: DataLoader<GrantsByUser>,
 }
 
 fn loader<T: Loader<Uuid>>(inner: T) -> DataLoader<T> {
@@ -138,6 +141,7 @@ impl Loaders {
             inspections_by_location: loader(InspectionsByLocation(s())),
             findings_by_inspection: loader(FindingsByInspection(s())),
             alerts_by_location: loader(AlertsByLocation(s())),
+            grants_by_user: loader(GrantsByUser(s())),
         }
     }
 }

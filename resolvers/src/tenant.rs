@@ -2,12 +2,14 @@
 
 use async_graphql::{ComplexObject, Context, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, Utc};
-use prep_auth::Actor;
+use prep_auth::{Action, Actor, Permission, Resource, Target};
 use uuid::Uuid;
 
 use crate::context::request;
 use crate::error::ApiError;
 use crate::ids::{self, NodeType};
+use crate::loaders::load_err;
+use crate::members::RoleGrant;
 
 /// A customer of Prep: a chain or a partner.
 #[derive(Clone, Debug, SimpleObject)]
@@ -57,6 +59,23 @@ impl User {
     pub async fn id(&self) -> ID {
         ids::encode(NodeType::User, self.id)
     }
+
+    /// The user's role grants, direct and through groups. Needs
+    /// `members:read`, except for one's own.
+    async fn roles(&self, ctx: &Context<'_>) -> Result<Vec<RoleGrant>> {
+        let rc = request(ctx)?;
+        if rc.principal.actor != Actor::User(self.id) {
+            rc.authorize(Permission(Resource::Members, Action::Read), Target::Tenant)
+                .await?;
+        }
+        Ok(rc
+            .loaders
+            .grants_by_user
+            .load_one(self.id)
+            .await
+            .map_err(load_err)?
+            .unwrap_or_default())
+    }
 }
 
 /// The caller and their tenant.
@@ -66,6 +85,9 @@ pub struct Viewer {
     pub user: Option<User>,
     /// The tenant every query is scoped to.
     pub tenant: Tenant,
+    /// The roles the caller's credentials carry, which decide what it may
+    /// do in this request. Empty for the gateway's own (full) access.
+    pub roles: Vec<RoleGrant>,
 }
 
 /// Viewer queries.
@@ -107,6 +129,13 @@ impl TenantQuery {
             _ => None,
         };
         Ok(Viewer {
+            roles: rc
+                .principal
+                .access
+                .grants()
+                .iter()
+                .map(RoleGrant::carried)
+                .collect(),
             user,
             tenant: Tenant {
                 id: row.id,

@@ -4,6 +4,7 @@
 //! `openidconnect` plus a bounded JWKS refetch), provisioning, and the
 //! session at the end.
 
+pub mod admin;
 mod connection;
 mod error;
 mod provider;

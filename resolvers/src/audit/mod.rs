@@ -3,6 +3,7 @@
 
 use async_graphql::{Context, Json, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, Utc};
+use prep_auth::{Action, Permission, Resource, Target};
 use prep_tenancy::TenantTx;
 use uuid::Uuid;
 
@@ -86,6 +87,7 @@ impl AuditEvent {
             NodeType::Finding,
             NodeType::Tenant,
             NodeType::User,
+            NodeType::RoleGrant,
         ]
         .into_iter()
         .find(|t| t.name() == self.target_type)?;
@@ -104,7 +106,7 @@ pub struct AuditQuery;
 
 #[Object]
 impl AuditQuery {
-    /// The tenant's audit trail, newest first.
+    /// The tenant's audit trail, newest first. Needs `audit:read`.
     async fn audit_events(
         &self,
         ctx: &Context<'_>,
@@ -112,6 +114,8 @@ impl AuditQuery {
         after: Option<String>,
     ) -> Result<Page<AuditEvent>> {
         let rc = request(ctx)?;
+        rc.authorize(Permission(Resource::Audit, Action::Read), Target::Tenant)
+            .await?;
         let args = PageArgs::<(DateTime<Utc>, Uuid)>::parse(first, after)?;
         let (after_at, after_id) = args.after.unzip();
         let mut db = rc.scope.read().await?;

@@ -1,5 +1,6 @@
 use async_graphql::{Context, InputObject, Object, Result, SimpleObject, ID};
 use chrono::NaiveDate;
+use prep_auth::{Action, Permission, Resource, Target};
 use serde_json::json;
 
 use super::{Finding, Inspection, Permit};
@@ -10,7 +11,7 @@ use crate::ids::{self, NodeType};
 use crate::payload::{
     len_between, on_constraint, ConstraintError, UserError, UserErrorCode, Violations,
 };
-use crate::{audit, clock, compliance};
+use crate::{audit, clock, compliance, locations};
 
 /// A permit issued to a location.
 #[derive(InputObject)]
@@ -128,13 +129,21 @@ const INSPECTION_CONSTRAINTS: &[ConstraintError] = &[ConstraintError {
     message: "no such location",
 }];
 
+const PERMITS_WRITE: Permission = Permission(Resource::Permits, Action::Write);
+const INSPECTIONS_WRITE: Permission = Permission(Resource::Inspections, Action::Write);
+
+fn no_such_location() -> UserError {
+    UserError::new("locationId", UserErrorCode::NotFound, "no such location")
+}
+
 /// Permit, inspection and finding mutations.
 #[derive(Default)]
 pub struct FacilitiesMutation;
 
 #[Object]
 impl FacilitiesMutation {
-    /// Records a permit; the location's compliance is re-evaluated.
+    /// Records a permit; the location's compliance is re-evaluated. Needs
+    /// `permits:write` on the location.
     async fn record_permit(
         &self,
         ctx: &Context<'_>,
@@ -142,6 +151,16 @@ impl FacilitiesMutation {
     ) -> Result<PermitPayload> {
         let location_id = ids::decode(&input.location_id, NodeType::Location)?;
         let rc = request(ctx)?;
+        let mut tx = rc.scope.begin_write().await?;
+        if !locations::visible(&mut tx, location_id).await? {
+            return Ok(PermitPayload {
+                permit: None,
+                user_errors: vec![no_such_location()],
+            });
+        }
+        let mut tx = rc
+            .authorize_in(tx, PERMITS_WRITE, Target::Location(location_id))
+            .await?;
         let mut v = Violations::default();
         v.check(
             len_between(&input.permit_number, 1, 64),
@@ -164,7 +183,6 @@ impl FacilitiesMutation {
                 user_errors,
             });
         }
-        let mut tx = rc.scope.begin_write().await?;
         let inserted = sqlx::query_as!(
             Permit,
             r#"
@@ -208,7 +226,8 @@ impl FacilitiesMutation {
         })
     }
 
-    /// Records an inspection with its findings, in one transaction.
+    /// Records an inspection with its findings, in one transaction. Needs
+    /// `inspections:write` on the location.
     async fn record_inspection(
         &self,
         ctx: &Context<'_>,
@@ -216,6 +235,16 @@ impl FacilitiesMutation {
     ) -> Result<InspectionPayload> {
         let location_id = ids::decode(&input.location_id, NodeType::Location)?;
         let rc = request(ctx)?;
+        let mut tx = rc.scope.begin_write().await?;
+        if !locations::visible(&mut tx, location_id).await? {
+            return Ok(InspectionPayload {
+                inspection: None,
+                user_errors: vec![no_such_location()],
+            });
+        }
+        let mut tx = rc
+            .authorize_in(tx, INSPECTIONS_WRITE, Target::Location(location_id))
+            .await?;
         let mut v = Violations::default();
         v.check(
             input.inspected_on <= clock::today(),
@@ -260,7 +289,6 @@ impl FacilitiesMutation {
                 user_errors,
             });
         }
-        let mut tx = rc.scope.begin_write().await?;
         let tenant = tx.tenant().as_uuid();
         let inserted = sqlx::query_as!(
             Inspection,
@@ -339,6 +367,7 @@ impl FacilitiesMutation {
     }
 
     /// Marks a finding corrected; the location's compliance is re-evaluated.
+    /// Needs `inspections:write` on the inspected location.
     async fn resolve_finding(
         &self,
         ctx: &Context<'_>,
@@ -346,6 +375,24 @@ impl FacilitiesMutation {
     ) -> Result<FindingPayload> {
         let id = ids::decode(&input.id, NodeType::Finding)?;
         let rc = request(ctx)?;
+        let mut tx = rc.scope.begin_write().await?;
+        let location_id = sqlx::query_scalar!(
+            r#"
+            select i.location_id
+            from findings f
+            join inspections i on i.tenant_id = f.tenant_id and i.id = f.inspection_id
+            where f.id = $1
+            for update of f
+            "#,
+            id
+        )
+        .fetch_optional(tx.conn())
+        .await
+        .map_err(ApiError::from)?
+        .ok_or(ApiError::NotFound("finding"))?;
+        let mut tx = rc
+            .authorize_in(tx, INSPECTIONS_WRITE, Target::Location(location_id))
+            .await?;
         if input.resolved_on > clock::today() {
             return Ok(FindingPayload {
                 finding: None,
@@ -368,23 +415,20 @@ impl FacilitiesMutation {
                 });
             }
         }
-        let mut tx = rc.scope.begin_write().await?;
         let row = sqlx::query!(
             r#"
-            update findings f set resolved_on = $2, corrective_action = coalesce($3, f.corrective_action)
-            from inspections i
-            where f.id = $1 and i.tenant_id = f.tenant_id and i.id = f.inspection_id
-            returning f.id, f.inspection_id, f.code, f.description, f.severity, f.corrective_action,
-                      f.due_on, f.resolved_on, i.location_id
+            update findings set resolved_on = $2, corrective_action = coalesce($3, corrective_action)
+            where id = $1
+            returning id, inspection_id, code, description, severity, corrective_action,
+                      due_on, resolved_on
             "#,
             id,
             input.resolved_on,
             input.corrective_action,
         )
-        .fetch_optional(tx.conn())
+        .fetch_one(tx.conn())
         .await
-        .map_err(ApiError::from)?
-        .ok_or(ApiError::NotFound("finding"))?;
+        .map_err(ApiError::from)?;
         audit::record(
             &mut tx,
             rc,
@@ -393,7 +437,7 @@ impl FacilitiesMutation {
             json!({}),
         )
         .await?;
-        compliance::recompute(&mut tx, row.location_id, clock::today()).await?;
+        compliance::recompute(&mut tx, location_id, clock::today()).await?;
         tx.commit().await?;
         Ok(FindingPayload {
             finding: Some(Finding {

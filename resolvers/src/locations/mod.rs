@@ -10,6 +10,7 @@ pub use query::LocationQuery;
 
 use async_graphql::{ComplexObject, Context, Result, SimpleObject, ID};
 use chrono::{DateTime, Utc};
+use prep_tenancy::TenantTx;
 use uuid::Uuid;
 
 use crate::alerts::Alert;
@@ -22,6 +23,19 @@ use crate::loaders::load_err;
 use crate::pagination::{build_page, Page, PageArgs};
 use crate::reference::{Jurisdiction, RequirementStatus};
 use crate::workforce::{Employee, EmployeeKey};
+
+/// Whether the location exists and the transaction sees it (row-level
+/// security hides other tenants' locations and, from a location-bound
+/// caller, those out of reach): a mutation's check of a location it was
+/// given before anything is written under it.
+pub(crate) async fn visible(tx: &mut TenantTx, id: Uuid) -> Result<bool, ApiError> {
+    Ok(sqlx::query_scalar!(
+        r#"select exists (select 1 from locations where id = $1) as "found!""#,
+        id
+    )
+    .fetch_one(tx.conn())
+    .await?)
+}
 
 /// A kitchen of the tenant.
 #[derive(Clone, Debug, SimpleObject)]

@@ -1,4 +1,5 @@
 use async_graphql::{Context, InputObject, Object, Result, SimpleObject, ID};
+use prep_auth::{Action, Permission, Resource, Target};
 use serde_json::json;
 
 use super::Location;
@@ -70,6 +71,8 @@ impl LocationPayload {
     }
 }
 
+const LOCATIONS_WRITE: Permission = Permission(Resource::Locations, Action::Write);
+
 const LOCATION_CONSTRAINTS: &[ConstraintError] = &[
     ConstraintError {
         constraint: "locations_tenant_store_number_key",
@@ -124,13 +127,15 @@ pub struct LocationMutation;
 
 #[Object]
 impl LocationMutation {
-    /// Opens a new location; its compliance is evaluated at once.
+    /// Opens a new location; its compliance is evaluated at once. Needs
+    /// `locations:write` tenant-wide.
     async fn create_location(
         &self,
         ctx: &Context<'_>,
         input: CreateLocationInput,
     ) -> Result<LocationPayload> {
         let rc = request(ctx)?;
+        rc.authorize(LOCATIONS_WRITE, Target::Tenant).await?;
         let mut v = Violations::default();
         v.check(
             len_between(&input.store_number, 1, 32)
@@ -219,7 +224,8 @@ impl LocationMutation {
         })
     }
 
-    /// Renames, moves, closes or reopens a location.
+    /// Renames, moves, closes or reopens a location. Needs `locations:write`
+    /// on it.
     async fn update_location(
         &self,
         ctx: &Context<'_>,
@@ -227,6 +233,15 @@ impl LocationMutation {
     ) -> Result<LocationPayload> {
         let id = ids::decode(&input.id, NodeType::Location)?;
         let rc = request(ctx)?;
+        let mut tx = rc.scope.begin_write().await?;
+        sqlx::query_scalar!("select id from locations where id = $1 for update", id)
+            .fetch_optional(tx.conn())
+            .await
+            .map_err(ApiError::from)?
+            .ok_or(ApiError::NotFound("location"))?;
+        let mut tx = rc
+            .authorize_in(tx, LOCATIONS_WRITE, Target::Location(id))
+            .await?;
         let mut v = Violations::default();
         if let Some(name) = &input.name {
             v.check(
@@ -242,8 +257,7 @@ impl LocationMutation {
             return Ok(LocationPayload::refused(errors));
         }
         let addr = input.address.as_ref();
-        let mut tx = rc.scope.begin_write().await?;
-        let updated = sqlx::query_as!(
+        let mut location = sqlx::query_as!(
             Location,
             r#"
             update locations set
@@ -266,12 +280,9 @@ impl LocationMutation {
             addr.map(|a| a.postal_code.clone()),
             input.status.map(|s| s.as_db()),
         )
-        .fetch_optional(tx.conn())
+        .fetch_one(tx.conn())
         .await
         .map_err(ApiError::from)?;
-        let Some(mut location) = updated else {
-            return Err(ApiError::NotFound("location").into());
-        };
         audit::record(
             &mut tx,
             rc,

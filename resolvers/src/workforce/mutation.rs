@@ -1,5 +1,6 @@
 use async_graphql::{Context, InputObject, Object, Result, SimpleObject, ID};
 use chrono::NaiveDate;
+use prep_auth::{Action, Permission, Resource, Target};
 use serde_json::json;
 
 use super::{Credential, Employee};
@@ -10,7 +11,7 @@ use crate::ids::{self, NodeType};
 use crate::payload::{
     len_between, on_constraint, ConstraintError, UserError, UserErrorCode, Violations,
 };
-use crate::{audit, clock, compliance};
+use crate::{audit, clock, compliance, locations};
 
 /// A new employee.
 #[derive(InputObject)]
@@ -159,13 +160,25 @@ fn check_names(v: &mut Violations, first: Option<&str>, last: Option<&str>, titl
     }
 }
 
+const EMPLOYEES_WRITE: Permission = Permission(Resource::Employees, Action::Write);
+const CREDENTIALS_WRITE: Permission = Permission(Resource::Credentials, Action::Write);
+
+fn no_such_location() -> EmployeePayload {
+    employee_refused(vec![UserError::new(
+        "locationId",
+        UserErrorCode::NotFound,
+        "no such location",
+    )])
+}
+
 /// Employee and credential mutations.
 #[derive(Default)]
 pub struct WorkforceMutation;
 
 #[Object]
 impl WorkforceMutation {
-    /// Adds an employee; the location's compliance is re-evaluated.
+    /// Adds an employee; the location's compliance is re-evaluated. Needs
+    /// `employees:write` on the location.
     async fn create_employee(
         &self,
         ctx: &Context<'_>,
@@ -173,6 +186,13 @@ impl WorkforceMutation {
     ) -> Result<EmployeePayload> {
         let location_id = ids::decode(&input.location_id, NodeType::Location)?;
         let rc = request(ctx)?;
+        let mut tx = rc.scope.begin_write().await?;
+        if !locations::visible(&mut tx, location_id).await? {
+            return Ok(no_such_location());
+        }
+        let mut tx = rc
+            .authorize_in(tx, EMPLOYEES_WRITE, Target::Location(location_id))
+            .await?;
         let mut v = Violations::default();
         check_names(
             &mut v,
@@ -195,7 +215,6 @@ impl WorkforceMutation {
         if let Err(e) = v.into_result() {
             return Ok(employee_refused(e));
         }
-        let mut tx = rc.scope.begin_write().await?;
         let inserted = sqlx::query_as!(
             Employee,
             r#"
@@ -239,7 +258,9 @@ impl WorkforceMutation {
         })
     }
 
-    /// Changes an employee, including a transfer to another location.
+    /// Changes an employee, including a transfer to another location. Needs
+    /// `employees:write` on the employee's location, and for a transfer on
+    /// the new one too.
     async fn update_employee(
         &self,
         ctx: &Context<'_>,
@@ -252,6 +273,26 @@ impl WorkforceMutation {
             .map(|l| ids::decode(l, NodeType::Location))
             .transpose()?;
         let rc = request(ctx)?;
+        let mut tx = rc.scope.begin_write().await?;
+        let previous = sqlx::query_scalar!(
+            "select location_id from employees where id = $1 for update",
+            id
+        )
+        .fetch_optional(tx.conn())
+        .await
+        .map_err(ApiError::from)?
+        .ok_or(ApiError::NotFound("employee"))?;
+        let mut tx = rc
+            .authorize_in(tx, EMPLOYEES_WRITE, Target::Location(previous))
+            .await?;
+        if let Some(to) = new_location.filter(|to| *to != previous) {
+            if !locations::visible(&mut tx, to).await? {
+                return Ok(no_such_location());
+            }
+            tx = rc
+                .authorize_in(tx, EMPLOYEES_WRITE, Target::Location(to))
+                .await?;
+        }
         let mut v = Violations::default();
         check_names(
             &mut v,
@@ -269,15 +310,6 @@ impl WorkforceMutation {
         if let Err(e) = v.into_result() {
             return Ok(employee_refused(e));
         }
-        let mut tx = rc.scope.begin_write().await?;
-        let previous = sqlx::query_scalar!(
-            "select location_id from employees where id = $1 for update",
-            id
-        )
-        .fetch_optional(tx.conn())
-        .await
-        .map_err(ApiError::from)?
-        .ok_or(ApiError::NotFound("employee"))?;
         let updated = sqlx::query_as!(
             Employee,
             r#"
@@ -330,6 +362,7 @@ impl WorkforceMutation {
     }
 
     /// Ends an employment; the employee no longer counts for compliance.
+    /// Needs `employees:write` on the employee's location.
     async fn terminate_employee(
         &self,
         ctx: &Context<'_>,
@@ -338,6 +371,24 @@ impl WorkforceMutation {
         let id = ids::decode(&input.id, NodeType::Employee)?;
         let rc = request(ctx)?;
         let mut tx = rc.scope.begin_write().await?;
+        let current = sqlx::query!(
+            "select location_id, hire_date from employees where id = $1 for update",
+            id
+        )
+        .fetch_optional(tx.conn())
+        .await
+        .map_err(ApiError::from)?
+        .ok_or(ApiError::NotFound("employee"))?;
+        let mut tx = rc
+            .authorize_in(tx, EMPLOYEES_WRITE, Target::Location(current.location_id))
+            .await?;
+        if input.terminated_on < current.hire_date {
+            return Ok(employee_refused(vec![UserError::new(
+                "terminatedOn",
+                UserErrorCode::Invalid,
+                "the termination date is before the hire date",
+            )]));
+        }
         let employee = sqlx::query_as!(
             Employee,
             r#"
@@ -349,17 +400,9 @@ impl WorkforceMutation {
             id,
             input.terminated_on,
         )
-        .fetch_optional(tx.conn())
+        .fetch_one(tx.conn())
         .await
-        .map_err(ApiError::from)?
-        .ok_or(ApiError::NotFound("employee"))?;
-        if input.terminated_on < employee.hire_date {
-            return Ok(employee_refused(vec![UserError::new(
-                "terminatedOn",
-                UserErrorCode::Invalid,
-                "the termination date is before the hire date",
-            )]));
-        }
+        .map_err(ApiError::from)?;
         audit::record(
             &mut tx,
             rc,
@@ -376,7 +419,8 @@ impl WorkforceMutation {
         })
     }
 
-    /// Records a credential; the holder's location is re-evaluated.
+    /// Records a credential; the holder's location is re-evaluated. Needs
+    /// `credentials:write` on the holder's location.
     async fn record_credential(
         &self,
         ctx: &Context<'_>,
@@ -384,6 +428,28 @@ impl WorkforceMutation {
     ) -> Result<CredentialPayload> {
         let employee_id = ids::decode(&input.employee_id, NodeType::Employee)?;
         let rc = request(ctx)?;
+        let mut tx = rc.scope.begin_write().await?;
+        // `for share`: the holder cannot move elsewhere until this commits
+        let holder = sqlx::query_scalar!(
+            "select location_id from employees where id = $1 for share",
+            employee_id
+        )
+        .fetch_optional(tx.conn())
+        .await
+        .map_err(ApiError::from)?;
+        let Some(location_id) = holder else {
+            return Ok(CredentialPayload {
+                credential: None,
+                user_errors: vec![UserError::new(
+                    "employeeId",
+                    UserErrorCode::NotFound,
+                    "no such employee",
+                )],
+            });
+        };
+        let mut tx = rc
+            .authorize_in(tx, CREDENTIALS_WRITE, Target::Location(location_id))
+            .await?;
         let mut v = Violations::default();
         v.check(
             input.expires_on > input.issued_on,
@@ -408,19 +474,12 @@ impl WorkforceMutation {
                 user_errors,
             });
         }
-        let mut tx = rc.scope.begin_write().await?;
-        // the holder's location comes back with the row: no second look-up
-        let inserted = sqlx::query!(
+        let inserted = sqlx::query_as!(
+            Credential,
             r#"
-            with c as (
-              insert into credentials (tenant_id, employee_id, kind, issuer, certificate_number, issued_on, expires_on)
-              values ($1, $2, $3, $4, $5, $6, $7)
-              returning tenant_id, id, employee_id, kind, issuer, certificate_number, issued_on, expires_on
-            )
-            select c.id as "id!", c.employee_id as "employee_id!", c.kind as "kind!", c.issuer as "issuer!",
-                   c.certificate_number, c.issued_on as "issued_on!", c.expires_on as "expires_on!",
-                   e.location_id as "location_id!"
-            from c join employees e on e.tenant_id = c.tenant_id and e.id = c.employee_id
+            insert into credentials (tenant_id, employee_id, kind, issuer, certificate_number, issued_on, expires_on)
+            values ($1, $2, $3, $4, $5, $6, $7)
+            returning id, employee_id, kind, issuer, certificate_number, issued_on, expires_on
             "#,
             tx.tenant().as_uuid(),
             employee_id,
@@ -432,19 +491,8 @@ impl WorkforceMutation {
         )
         .fetch_one(tx.conn())
         .await;
-        let (credential, location_id) = match inserted {
-            Ok(r) => (
-                Credential {
-                    id: r.id,
-                    employee_id: r.employee_id,
-                    kind: r.kind,
-                    issuer: r.issuer,
-                    certificate_number: r.certificate_number,
-                    issued_on: r.issued_on,
-                    expires_on: r.expires_on,
-                },
-                r.location_id,
-            ),
+        let credential = match inserted {
+            Ok(c) => c,
             Err(e) => {
                 let err = on_constraint(e, CREDENTIAL_CONSTRAINTS).map_err(ApiError::from)?;
                 return Ok(CredentialPayload {
@@ -469,7 +517,8 @@ impl WorkforceMutation {
         })
     }
 
-    /// Deletes a credential recorded in error.
+    /// Deletes a credential recorded in error. Needs `credentials:write` on
+    /// the holder's location.
     async fn delete_credential(
         &self,
         ctx: &Context<'_>,
@@ -480,9 +529,11 @@ impl WorkforceMutation {
         let mut tx = rc.scope.begin_write().await?;
         let location_id = sqlx::query_scalar!(
             r#"
-            with d as (delete from credentials where id = $1 returning tenant_id, employee_id)
-            select e.location_id as "location_id!"
-            from d join employees e on e.tenant_id = d.tenant_id and e.id = d.employee_id
+            select e.location_id
+            from credentials c
+            join employees e on e.tenant_id = c.tenant_id and e.id = c.employee_id
+            where c.id = $1
+            for update of c
             "#,
             uuid
         )
@@ -490,6 +541,13 @@ impl WorkforceMutation {
         .await
         .map_err(ApiError::from)?
         .ok_or(ApiError::NotFound("credential"))?;
+        let mut tx = rc
+            .authorize_in(tx, CREDENTIALS_WRITE, Target::Location(location_id))
+            .await?;
+        sqlx::query!("delete from credentials where id = $1", uuid)
+            .execute(tx.conn())
+            .await
+            .map_err(ApiError::from)?;
         audit::record(
             &mut tx,
             rc,

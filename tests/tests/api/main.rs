@@ -1,6 +1,7 @@
 //! Black-box tests of the whole gateway over real PostgreSQL: one binary,
 //! one database per test.
 
+mod access;
 mod catalog;
 mod domain;
 mod http_edge;

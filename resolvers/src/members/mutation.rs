@@ -1,0 +1,235 @@
+use async_graphql::{Context, InputObject, Object, Result, SimpleObject, ID};
+use prep_auth::{Action, Permission, Resource, Target};
+use serde_json::json;
+
+use super::RoleGrant;
+use crate::context::request;
+use crate::enums::{GrantSource, Role};
+use crate::error::ApiError;
+use crate::ids::{self, NodeType};
+use crate::payload::{UserError, UserErrorCode};
+use crate::{audit, locations};
+
+/// A role to grant to a user.
+#[derive(InputObject)]
+pub struct GrantRoleInput {
+    /// The user.
+    pub user_id: ID,
+    /// The role.
+    pub role: Role,
+    /// The location the role is bound to; omit for a tenant-wide role.
+    pub location_id: Option<ID>,
+}
+
+/// A grant to revoke.
+#[derive(InputObject)]
+pub struct RevokeRoleInput {
+    /// The grant, as listed in a member's `roles`.
+    pub grant_id: ID,
+}
+
+/// Result of granting a role.
+#[derive(SimpleObject)]
+pub struct GrantRolePayload {
+    /// The grant (the existing one when the user held it already).
+    pub grant: Option<RoleGrant>,
+    /// What was wrong with the input.
+    pub user_errors: Vec<UserError>,
+}
+
+impl GrantRolePayload {
+    fn refused(field: &str, code: UserErrorCode, message: &str) -> Self {
+        Self {
+            grant: None,
+            user_errors: vec![UserError::new(field, code, message)],
+        }
+    }
+}
+
+/// Result of revoking a role.
+#[derive(SimpleObject)]
+pub struct RevokeRolePayload {
+    /// The id of the revoked grant.
+    pub revoked_grant_id: Option<ID>,
+    /// What was wrong with the input.
+    pub user_errors: Vec<UserError>,
+}
+
+const MEMBERS_WRITE: Permission = Permission(Resource::Members, Action::Write);
+
+/// Role mutations (owners and admins).
+#[derive(Default)]
+pub struct MembersMutation;
+
+#[Object]
+impl MembersMutation {
+    /// Grants a role to a user, tenant-wide or for one location. Needs
+    /// `members:write`; only an owner may grant the owner role. The user's
+    /// tokens are retired: the role applies from their next sign-in.
+    async fn grant_role(
+        &self,
+        ctx: &Context<'_>,
+        input: GrantRoleInput,
+    ) -> Result<GrantRolePayload> {
+        let user_id = ids::decode(&input.user_id, NodeType::User)?;
+        let location_id = input
+            .location_id
+            .as_ref()
+            .map(|l| ids::decode(l, NodeType::Location))
+            .transpose()?;
+        let rc = request(ctx)?;
+        rc.authorize(MEMBERS_WRITE, Target::Tenant).await?;
+        if input.role == Role::Owner {
+            rc.authorize_ownership().await?;
+            if location_id.is_some() {
+                return Ok(GrantRolePayload::refused(
+                    "locationId",
+                    UserErrorCode::Invalid,
+                    "the owner role is granted tenant-wide only",
+                ));
+            }
+        }
+        let mut tx = rc.scope.begin_write().await?;
+        sqlx::query_scalar!("select id from users where id = $1", user_id)
+            .fetch_optional(tx.conn())
+            .await
+            .map_err(ApiError::from)?
+            .ok_or(ApiError::NotFound("user"))?;
+        if let Some(location) = location_id {
+            if !locations::visible(&mut tx, location).await? {
+                return Ok(GrantRolePayload::refused(
+                    "locationId",
+                    UserErrorCode::NotFound,
+                    "no such location",
+                ));
+            }
+        }
+        let role = input.role.as_db();
+        let inserted = sqlx::query_scalar!(
+            r#"
+            insert into role_grants (tenant_id, role, user_id, location_id, source)
+            values ($1, $2, $3, $4, 'manual')
+            on conflict do nothing
+            returning id
+            "#,
+            tx.tenant().as_uuid(),
+            role,
+            user_id,
+            location_id,
+        )
+        .fetch_optional(tx.conn())
+        .await
+        .map_err(ApiError::from)?;
+        let (grant_id, created) = match inserted {
+            Some(id) => (id, true),
+            None => {
+                let id = sqlx::query_scalar!(
+                    r#"
+                    select id from role_grants
+                    where user_id = $1 and role = $2 and location_id is not distinct from $3::uuid
+                      and source = 'manual'
+                    "#,
+                    user_id,
+                    role,
+                    location_id,
+                )
+                .fetch_one(tx.conn())
+                .await
+                .map_err(ApiError::from)?;
+                (id, false)
+            }
+        };
+        audit::record(
+            &mut tx,
+            rc,
+            "role.grant",
+            (NodeType::RoleGrant, grant_id),
+            json!({
+                "userId": input.user_id,
+                "role": role,
+                "locationId": input.location_id,
+                "created": created,
+            }),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(GrantRolePayload {
+            grant: Some(RoleGrant {
+                id: Some(grant_id),
+                role: input.role,
+                location_id,
+                source: Some(GrantSource::Manual),
+                group_name: None,
+            }),
+            user_errors: Vec::new(),
+        })
+    }
+
+    /// Revokes a grant (of a user or of a group). Needs `members:write`;
+    /// only an owner may revoke the owner role, and the tenant's last
+    /// tenant-wide owner grant stays. The grantees' tokens are retired.
+    async fn revoke_role(
+        &self,
+        ctx: &Context<'_>,
+        input: RevokeRoleInput,
+    ) -> Result<RevokeRolePayload> {
+        let grant_id = ids::decode(&input.grant_id, NodeType::RoleGrant)?;
+        let rc = request(ctx)?;
+        rc.authorize(MEMBERS_WRITE, Target::Tenant).await?;
+        let mut tx = rc.scope.begin_write().await?;
+        let grant = sqlx::query!(
+            "select role, user_id, location_id, source from role_grants where id = $1 for update",
+            grant_id
+        )
+        .fetch_optional(tx.conn())
+        .await
+        .map_err(ApiError::from)?
+        .ok_or(ApiError::NotFound("role grant"))?;
+        let role = Role::from_db(&grant.role)?;
+        if role == Role::Owner {
+            tx = rc.authorize_ownership_in(tx).await?;
+            if grant.location_id.is_none() {
+                // locks every owner grant, so two revocations cannot each
+                // leave the other as the last one
+                let owners = sqlx::query_scalar!(
+                    "select id from role_grants where role = 'owner' and location_id is null for update"
+                )
+                .fetch_all(tx.conn())
+                .await
+                .map_err(ApiError::from)?;
+                if owners.iter().all(|id| *id == grant_id) {
+                    return Ok(RevokeRolePayload {
+                        revoked_grant_id: None,
+                        user_errors: vec![UserError::new(
+                            "grantId",
+                            UserErrorCode::Conflict,
+                            "the tenant's last owner grant cannot be revoked",
+                        )],
+                    });
+                }
+            }
+        }
+        sqlx::query!("delete from role_grants where id = $1", grant_id)
+            .execute(tx.conn())
+            .await
+            .map_err(ApiError::from)?;
+        audit::record(
+            &mut tx,
+            rc,
+            "role.revoke",
+            (NodeType::RoleGrant, grant_id),
+            json!({
+                "userId": grant.user_id.map(|u| ids::encode(NodeType::User, u)),
+                "role": grant.role,
+                "locationId": grant.location_id.map(|l| ids::encode(NodeType::Location, l)),
+                "source": grant.source,
+            }),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(RevokeRolePayload {
+            revoked_grant_id: Some(input.grant_id),
+            user_errors: Vec::new(),
+        })
+    }
+}
