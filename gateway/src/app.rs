@@ -31,7 +31,7 @@ pub struct App {
     /// Browser sessions.
     pub sessions: Sessions,
     /// OIDC single sign-on.
-    pub sso: Sso,
+    pub sso: Arc<Sso>,
     /// Refused credentials and other security events.
     pub security: SecurityLog,
     /// The public GraphQL schema.
@@ -81,18 +81,20 @@ impl App {
             },
         );
         let public = settings.server.public_url.trim_end_matches('/');
-        let sso = Sso::new(
-            db.clone(),
-            &master,
-            SsoSettings {
-                redirect_uri: format!("{public}/auth/callback"),
-                post_logout_redirect_uri: format!("{public}/auth/logged-out"),
-                login_timeout: Duration::from_secs(settings.auth.login_timeout_secs),
-                idp_timeout: Duration::from_millis(settings.auth.idp_timeout_ms),
-                jwks_min_refetch: Duration::from_secs(settings.auth.idp_jwks_min_refetch_secs),
-            },
-        )
-        .map_err(|e| AuthError::Key(e.to_string()))?;
+        let sso = Arc::new(
+            Sso::new(
+                db.clone(),
+                &master,
+                SsoSettings {
+                    redirect_uri: format!("{public}/auth/callback"),
+                    post_logout_redirect_uri: format!("{public}/auth/logged-out"),
+                    login_timeout: Duration::from_secs(settings.auth.login_timeout_secs),
+                    idp_timeout: Duration::from_millis(settings.auth.idp_timeout_ms),
+                    jwks_min_refetch: Duration::from_secs(settings.auth.idp_jwks_min_refetch_secs),
+                },
+            )
+            .map_err(|e| AuthError::Key(e.to_string()))?,
+        );
         let schema = prep_schema::build(&SchemaOptions {
             introspection: settings.graphql.introspection,
             max_depth: settings.graphql.max_depth,

@@ -43,6 +43,9 @@ pub enum Command {
     /// The gateway's signing keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// SSO administration that needs an operator.
+    #[command(subcommand)]
+    Sso(SsoCommand),
     /// Print the public GraphQL schema (SDL).
     Sdl,
 }
@@ -135,6 +138,21 @@ pub enum KeysCommand {
         /// The old key is compromised.
         #[arg(long)]
         emergency: bool,
+    },
+}
+
+/// SSO operator commands.
+#[derive(Subcommand, Debug)]
+pub enum SsoCommand {
+    /// Mark a tenant's claimed e-mail domain verified (after checking its
+    /// DNS TXT record `_prep-verification.<domain>`), so it routes sign-ins.
+    VerifyDomain {
+        /// Tenant slug.
+        #[arg(long)]
+        tenant: String,
+        /// The domain, e.g. `acme.com`.
+        #[arg(long)]
+        domain: String,
     },
 }
 
@@ -243,6 +261,28 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             for kid in keyring.kids() {
                 println!("{kid}");
             }
+            Ok(())
+        }
+        Command::Sso(SsoCommand::VerifyDomain { tenant, domain }) => {
+            let db = Database::connect_lazy(&settings.pool_settings());
+            let tenant = find_tenant(&db, &tenant).await?;
+            let mut tx = db.begin(tenant).await?;
+            prep_auth::sso::admin::verify_domain(&mut tx, &domain)
+                .await
+                .map_err(|e| match e {
+                    prep_auth::sso::admin::AdminError::NotFound => {
+                        CliError::Usage(format!("the tenant has not claimed {domain:?}"))
+                    }
+                    prep_auth::sso::admin::AdminError::Invalid(p) => CliError::Usage(
+                        p.into_iter()
+                            .map(|p| p.message)
+                            .collect::<Vec<_>>()
+                            .join("; "),
+                    ),
+                    other => CliError::Usage(other.to_string()),
+                })?;
+            tx.commit().await?;
+            println!("verified {domain}");
             Ok(())
         }
         Command::Sdl => {

@@ -40,10 +40,12 @@ pub enum NodeType {
     User,
     /// A role granted to a user or a group.
     RoleGrant,
+    /// An SSO connection.
+    SsoConnection,
 }
 
 impl NodeType {
-    const ALL: [NodeType; 13] = [
+    const ALL: [NodeType; 14] = [
         NodeType::Tenant,
         NodeType::Location,
         NodeType::Jurisdiction,
@@ -57,6 +59,7 @@ impl NodeType {
         NodeType::AuditEvent,
         NodeType::User,
         NodeType::RoleGrant,
+        NodeType::SsoConnection,
     ];
 
     /// The GraphQL type name, also the id's prefix.
@@ -75,6 +78,7 @@ impl NodeType {
             NodeType::AuditEvent => "AuditEvent",
             NodeType::User => "User",
             NodeType::RoleGrant => "RoleGrant",
+            NodeType::SsoConnection => "SsoConnection",
         }
     }
 }

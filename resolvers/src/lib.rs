@@ -20,6 +20,7 @@ pub mod node;
 pub mod pagination;
 pub mod payload;
 pub mod reference;
+pub mod sso;
 pub mod tenant;
 pub mod workforce;
 
@@ -41,6 +42,7 @@ pub struct QueryRoot(
     alerts::AlertQuery,
     audit::AuditQuery,
     members::MembersQuery,
+    sso::SsoQuery,
 );
 
 /// Every domain's mutations, merged into one root.
@@ -50,4 +52,5 @@ pub struct MutationRoot(
     workforce::WorkforceMutation,
     facilities::FacilitiesMutation,
     members::MembersMutation,
+    sso::SsoMutation,
 );

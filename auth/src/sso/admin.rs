@@ -303,6 +303,29 @@ pub async fn add_domain(
     }
 }
 
+/// Marks a claimed domain verified (an operator confirmed it, e.g. found
+/// the DNS TXT record). Fails if another tenant verified it first.
+pub async fn verify_domain(tx: &mut TenantTx, domain: &str) -> Result<(), AdminError> {
+    let domain = domain.trim().trim_end_matches('.').to_ascii_lowercase();
+    let result = sqlx::query(
+        "update sso_domains set verified_at = coalesce(verified_at, now()) where domain = $1",
+    )
+    .bind(&domain)
+    .execute(tx.conn())
+    .await;
+    match result {
+        Ok(done) if done.rows_affected() == 0 => Err(AdminError::NotFound),
+        Ok(_) => Ok(()),
+        Err(sqlx::Error::Database(db)) if db.code().as_deref() == Some("23505") => {
+            Err(AdminError::Invalid(vec![problem(
+                "domain",
+                "this domain is verified for another workspace",
+            )]))
+        }
+        Err(e) => Err(AdminError::Store(e.into())),
+    }
+}
+
 async fn check_locations(tx: &mut TenantTx, input: &ConnectionInput) -> Result<(), AdminError> {
     let ids: Vec<Uuid> = input
         .role_mappings

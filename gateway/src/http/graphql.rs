@@ -80,7 +80,9 @@ pub async fn execute(
     let scope = app
         .db
         .scope_within(principal.tenant, principal.access.reach());
-    let request = request.data(RequestContext::new(principal, request_id, scope.clone()));
+    let request = request
+        .data(RequestContext::new(principal, request_id, scope.clone()))
+        .data(std::sync::Arc::clone(&app.sso));
     let mut response = app.schema.execute(request).await;
     scope.release_read().await;
 
