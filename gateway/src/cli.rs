@@ -372,7 +372,7 @@ async fn serve(settings: Settings, args: ServeArgs) -> Result<(), CliError> {
         crate::admin::migrate(&settings).await?;
     }
     let master = MasterKey::load_or_create(&settings.auth.master_key_file, args.dev)?;
-    let state = App::build(settings, master).await?;
+    let state = build_when_database_answers(settings, master).await?;
     let listener = tokio::net::TcpListener::bind(state.settings.server.listen).await?;
     let url = state
         .settings
@@ -447,6 +447,32 @@ async fn serve(settings: Settings, args: ServeArgs) -> Result<(), CliError> {
     let _ = tokio::time::timeout(grace, state.db.close()).await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The keyring lives in PostgreSQL: a replica that starts before the
+/// database is reachable waits for it (up to a minute) instead of dying.
+async fn build_when_database_answers(
+    settings: Settings,
+    master: MasterKey,
+) -> Result<AppState, CliError> {
+    let key = std::fs::read_to_string(&settings.auth.master_key_file)?;
+    let mut delay = Duration::from_millis(250);
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let mut master = Some(master);
+    loop {
+        let attempt = master
+            .take()
+            .map_or_else(|| MasterKey::from_base64(&key), Ok)?;
+        match App::build(settings.clone(), attempt).await {
+            Ok(state) => return Ok(state),
+            Err(prep_auth::AuthError::Store(e)) if std::time::Instant::now() < deadline => {
+                tracing::warn!(error = %e, "database not reachable yet; retrying");
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(5));
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
 }
 
 async fn shutdown_signal() {
