@@ -2,6 +2,8 @@
 //! the real `migrate` code, reached by the gateway as the real runtime role,
 //! and driven through the real router in process.
 
+pub mod oidc;
+
 use std::time::Duration;
 
 use axum::body::Body;

@@ -5,6 +5,8 @@ mod access;
 mod catalog;
 mod domain;
 mod http_edge;
+mod idp_harness;
 mod isolation;
 mod runtime_role;
+mod sso;
 mod tokens;
