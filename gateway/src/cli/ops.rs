@@ -1,0 +1,85 @@
+//! Operator tasks shared by several commands (and by the tests).
+
+use std::time::Duration;
+
+use prep_auth::users;
+use prep_auth::{Grant, TokenSubject};
+use prep_tenancy::{Database, NewTenant, TenantId, TenantSlug};
+
+use super::{CliError, SeedSize};
+use crate::app::AppState;
+
+pub(super) async fn find_tenant(db: &Database, slug: &str) -> Result<TenantId, CliError> {
+    let slug = TenantSlug::parse(slug).map_err(CliError::Usage)?;
+    db.tenant_by_slug(&slug)
+        .await?
+        .ok_or_else(|| CliError::Usage(format!("no tenant with slug {slug:?}")))
+}
+
+/// Mints a token for `email` in tenant `slug`, creating the user if missing
+/// and granting `roles` first (by the operator).
+pub async fn mint(
+    state: &AppState,
+    slug: &str,
+    email: &str,
+    roles: &[Grant],
+    ttl: Duration,
+) -> Result<String, CliError> {
+    if !(3..=320).contains(&email.len()) || !email.contains('@') {
+        return Err(CliError::Usage(format!(
+            "{email:?} is not an e-mail address"
+        )));
+    }
+    let tenant = find_tenant(&state.db, slug).await?;
+    let mut tx = state.db.begin(tenant).await?;
+    let user = users::ensure_user(&mut tx, email, "").await?;
+    for grant in roles {
+        users::grant_role(&mut tx, user, *grant, "operator").await?;
+    }
+    let grants = users::grants_of(&mut tx, user).await?;
+    tx.commit().await?;
+    let subject = TokenSubject {
+        tenant,
+        tenant_slug: slug,
+        user,
+        grants: &grants,
+    };
+    Ok(state.tokens.issue(&subject, ttl)?)
+}
+
+/// Creates the tenant if missing and seeds it (only if it has no locations,
+/// unless `reset`).
+pub async fn seed(
+    db: &Database,
+    slug: &str,
+    size: SeedSize,
+    reset: bool,
+) -> Result<(TenantId, prep_sandbox::SeedReport), CliError> {
+    let parsed = TenantSlug::parse(slug).map_err(CliError::Usage)?;
+    let tenant = match db.tenant_by_slug(&parsed).await? {
+        Some(id) => id,
+        None => {
+            db.create_tenant(&NewTenant {
+                slug: parsed.clone(),
+                name: format!("{} (seeded)", slug),
+                plan: if slug == "sandbox" {
+                    "free".into()
+                } else {
+                    "standard".into()
+                },
+                is_sandbox: slug == "sandbox",
+            })
+            .await?
+        }
+    };
+    if reset {
+        prep_sandbox::reset_tenant(db, tenant).await?;
+    }
+    let spec = match size {
+        SeedSize::Demo => prep_sandbox::SeedSpec::demo(),
+        SeedSize::Bench => prep_sandbox::SeedSpec::bench(),
+    };
+    let report =
+        prep_sandbox::seed_tenant(db, tenant, &spec, prep_resolvers::clock::today()).await?;
+    Ok((tenant, report))
+}

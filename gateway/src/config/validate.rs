@@ -1,0 +1,179 @@
+//! Every bad value of a configuration, reported with its key, all at once.
+
+use super::{ConfigError, Settings};
+
+impl Settings {
+    pub(super) fn validate(&self) -> Result<(), ConfigError> {
+        let mut problems = Vec::new();
+        let mut check = |ok: bool, msg: String| {
+            if !ok {
+                problems.push(msg);
+            }
+        };
+        let s = &self.server;
+        check(
+            s.public_url.starts_with("http://") || s.public_url.starts_with("https://"),
+            format!(
+                "server.public_url: must start with http:// or https://, got {:?}",
+                s.public_url
+            ),
+        );
+        check(
+            (1024..=64 * 1024 * 1024).contains(&s.body_limit_bytes),
+            format!(
+                "server.body_limit_bytes: must be between 1024 and 67108864, got {}",
+                s.body_limit_bytes
+            ),
+        );
+        check(
+            (100..=300_000).contains(&s.request_timeout_ms),
+            format!(
+                "server.request_timeout_ms: must be between 100 and 300000, got {}",
+                s.request_timeout_ms
+            ),
+        );
+        check(
+            s.shutdown_grace_secs <= 600,
+            format!(
+                "server.shutdown_grace_secs: must be at most 600, got {}",
+                s.shutdown_grace_secs
+            ),
+        );
+        let d = &self.database;
+        check(
+            !d.host.is_empty(),
+            "database.host: must not be empty".into(),
+        );
+        check(
+            !d.name.is_empty(),
+            "database.name: must not be empty".into(),
+        );
+        check(
+            !d.user.is_empty(),
+            "database.user: must not be empty".into(),
+        );
+        check(
+            (1..=512).contains(&d.max_connections),
+            format!(
+                "database.max_connections: must be between 1 and 512, got {}",
+                d.max_connections
+            ),
+        );
+        check(
+            d.min_connections <= d.max_connections,
+            format!(
+                "database.min_connections: must not exceed max_connections ({}), got {}",
+                d.max_connections, d.min_connections
+            ),
+        );
+        check(
+            (10..=60_000).contains(&d.acquire_timeout_ms),
+            format!(
+                "database.acquire_timeout_ms: must be between 10 and 60000, got {}",
+                d.acquire_timeout_ms
+            ),
+        );
+        check(
+            (10..=600_000).contains(&d.statement_timeout_ms),
+            format!(
+                "database.statement_timeout_ms: must be between 10 and 600000, got {}",
+                d.statement_timeout_ms
+            ),
+        );
+        let a = &self.auth;
+        check(
+            !a.audience.is_empty(),
+            "auth.audience: must not be empty".into(),
+        );
+        check(
+            (60..=86_400).contains(&a.token_ttl_secs),
+            format!(
+                "auth.token_ttl_secs: must be between 60 and 86400, got {}",
+                a.token_ttl_secs
+            ),
+        );
+        check(
+            a.leeway_secs <= 300,
+            format!(
+                "auth.leeway_secs: must be at most 300, got {}",
+                a.leeway_secs
+            ),
+        );
+        check(
+            (1..=365).contains(&a.key_rotation_days),
+            format!(
+                "auth.key_rotation_days: must be between 1 and 365, got {}",
+                a.key_rotation_days
+            ),
+        );
+        check(
+            a.key_publish_ahead_secs <= 86_400,
+            format!(
+                "auth.key_publish_ahead_secs: must be at most 86400, got {}",
+                a.key_publish_ahead_secs
+            ),
+        );
+        check(
+            (60..=86_400).contains(&a.session_idle_secs),
+            format!(
+                "auth.session_idle_secs: must be between 60 and 86400, got {}",
+                a.session_idle_secs
+            ),
+        );
+        check(
+            (a.session_idle_secs..=30 * 86_400).contains(&a.session_absolute_secs),
+            format!(
+                "auth.session_absolute_secs: must be between session_idle_secs and 2592000, got {}",
+                a.session_absolute_secs
+            ),
+        );
+        check(
+            (60..=3_600).contains(&a.login_timeout_secs),
+            format!(
+                "auth.login_timeout_secs: must be between 60 and 3600, got {}",
+                a.login_timeout_secs
+            ),
+        );
+        check(
+            (100..=60_000).contains(&a.idp_timeout_ms),
+            format!(
+                "auth.idp_timeout_ms: must be between 100 and 60000, got {}",
+                a.idp_timeout_ms
+            ),
+        );
+        check(
+            a.idp_jwks_min_refetch_secs <= 3_600,
+            format!(
+                "auth.idp_jwks_min_refetch_secs: must be at most 3600, got {}",
+                a.idp_jwks_min_refetch_secs
+            ),
+        );
+        let g = &self.graphql;
+        check(
+            (2..=64).contains(&g.max_depth),
+            format!(
+                "graphql.max_depth: must be between 2 and 64, got {}",
+                g.max_depth
+            ),
+        );
+        check(
+            (10..=1_000_000).contains(&g.max_complexity),
+            format!(
+                "graphql.max_complexity: must be between 10 and 1000000, got {}",
+                g.max_complexity
+            ),
+        );
+        check(
+            self.compliance.review_interval_secs <= 86_400,
+            format!(
+                "compliance.review_interval_secs: must be at most 86400, got {}",
+                self.compliance.review_interval_secs
+            ),
+        );
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(ConfigError::Invalid(problems))
+        }
+    }
+}
