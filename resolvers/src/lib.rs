@@ -52,5 +52,6 @@ pub struct MutationRoot(
     workforce::WorkforceMutation,
     facilities::FacilitiesMutation,
     members::MembersMutation,
+    members::MemberLifecycleMutation,
     sso::SsoMutation,
 );

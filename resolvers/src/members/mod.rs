@@ -5,10 +5,12 @@
 //! the owner role. A change of a user's grants retires their tokens (a
 //! database trigger), so a new role takes effect with their next token.
 
+mod lifecycle;
 mod loader;
 mod mutation;
 mod query;
 
+pub use lifecycle::MemberLifecycleMutation;
 pub use loader::GrantsByUser;
 pub use mutation::MembersMutation;
 pub use query::MembersQuery;

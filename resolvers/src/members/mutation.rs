@@ -55,7 +55,7 @@ pub struct RevokeRolePayload {
     pub user_errors: Vec<UserError>,
 }
 
-const MEMBERS_WRITE: Permission = Permission(Resource::Members, Action::Write);
+pub(super) const MEMBERS_WRITE: Permission = Permission(Resource::Members, Action::Write);
 
 /// Role mutations (owners and admins).
 #[derive(Default)]

@@ -5,6 +5,7 @@ mod access;
 mod catalog;
 mod domain;
 mod http_edge;
+mod identity_admin;
 mod idp_harness;
 mod isolation;
 mod runtime_role;
