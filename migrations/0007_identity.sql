@@ -21,6 +21,20 @@ create table signing_keys (
 grant select, insert on signing_keys to prep_app;
 grant update (verifies_until) on signing_keys to prep_app;
 
+-- Every replica reloads its keyring when a key is added or retired, so an
+-- emergency rotation cuts the old key everywhere at once, not at the next
+-- periodic reload.
+create function notify_keyring_change() returns trigger
+language plpgsql
+set search_path = pg_catalog, public
+as $$
+begin
+  perform pg_notify('prep_keyring', new.kid);
+  return null;
+end $$;
+create trigger signing_keys_notify after insert or update on signing_keys
+  for each row execute function notify_keyring_change();
+
 -- Users: SSO identity is (issuer, subject), never the e-mail alone.
 alter table users
   add column sso_issuer text,

@@ -3,17 +3,18 @@
 //! PostgreSQL holds the truth (`token_revocations`); each replica loads the
 //! recent rows at start and then receives new ones by LISTEN/NOTIFY as they
 //! commit. After a lost connection it reloads, since notifications sent while
-//! it was away are gone.
+//! it was away are gone. The same connection carries keyring changes, so an
+//! emergency key rotation reaches every replica at once.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use prep_tenancy::{Database, Revocation};
+use prep_tenancy::{Database, IdentityNotice, Revocation};
 use uuid::Uuid;
 
-use crate::AuthError;
+use crate::{AuthError, Keyring};
 
 /// User id → tokens issued before this instant (microseconds) are dead.
 #[derive(Debug, Default)]
@@ -61,12 +62,18 @@ impl RevocationList {
         Ok(())
     }
 
-    /// Follows new revocations until the process ends. Reconnects (and
-    /// reloads) on its own after the database comes back.
-    pub async fn follow(self: Arc<Self>, db: Database, token_lifetime: Duration) {
+    /// Follows new revocations (and keyring changes) until the process
+    /// ends. Reconnects, and reloads both, on its own after the database
+    /// comes back.
+    pub async fn follow(
+        self: Arc<Self>,
+        keyring: Arc<Keyring>,
+        db: Database,
+        token_lifetime: Duration,
+    ) {
         let mut backoff = Duration::from_millis(200);
         loop {
-            let mut listener = match db.listen_revocations().await {
+            let mut listener = match db.listen_identity().await {
                 Ok(l) => l,
                 Err(e) => {
                     tracing::warn!(error = %e, "revocation listener cannot connect; retrying");
@@ -76,24 +83,34 @@ impl RevocationList {
                 }
             };
             backoff = Duration::from_millis(200);
-            // Anything committed before LISTEN took effect is in the table.
-            if let Err(e) = self.load(&db, token_lifetime).await {
-                tracing::warn!(error = %e, "revocation reload failed");
-            }
+            // Anything committed before LISTEN took effect is in the tables.
+            self.reload_all(&keyring, &db, token_lifetime).await;
             loop {
                 match listener.next().await {
-                    Ok(Some(r)) => self.apply(&r),
-                    Ok(None) => {
-                        if let Err(e) = self.load(&db, token_lifetime).await {
-                            tracing::warn!(error = %e, "revocation reload failed");
+                    Ok(Some(IdentityNotice::Revocation(r))) => self.apply(&r),
+                    Ok(Some(IdentityNotice::KeyringChanged)) => {
+                        if let Err(e) = keyring.reload().await {
+                            tracing::warn!(error = %e, "keyring reload failed");
                         }
                     }
+                    Ok(None) => self.reload_all(&keyring, &db, token_lifetime).await,
                     Err(e) => {
                         tracing::warn!(error = %e, "revocation listener lost its connection");
                         break;
                     }
                 }
             }
+        }
+    }
+}
+
+impl RevocationList {
+    async fn reload_all(&self, keyring: &Keyring, db: &Database, token_lifetime: Duration) {
+        if let Err(e) = self.load(db, token_lifetime).await {
+            tracing::warn!(error = %e, "revocation reload failed");
+        }
+        if let Err(e) = keyring.reload().await {
+            tracing::warn!(error = %e, "keyring reload failed");
         }
     }
 }

@@ -16,6 +16,7 @@ use crate::AuthError;
 const VERSION: u8 = 1;
 
 /// The gateway's master key (32 bytes). Its `Debug` shows nothing.
+#[derive(Clone)]
 pub struct MasterKey([u8; 32]);
 
 impl std::fmt::Debug for MasterKey {

@@ -69,7 +69,11 @@ impl App {
             Arc::new(Keyring::open(db.clone(), &master, settings.rotation_policy()).await?);
         let revocations = Arc::new(RevocationList::default());
         revocations.load(&db, settings.token_lifetime()).await?;
-        tokio::spawn(Arc::clone(&revocations).follow(db.clone(), settings.token_lifetime()));
+        tokio::spawn(Arc::clone(&revocations).follow(
+            Arc::clone(&keyring),
+            db.clone(),
+            settings.token_lifetime(),
+        ));
         tokio::spawn(maintain_keyring(Arc::clone(&keyring)));
         let tokens = TokenService::new(keyring, revocations, settings.token_settings());
         let sessions = Sessions::new(

@@ -79,6 +79,16 @@ type KeyRow = (
 );
 
 const REVOCATION_CHANNEL: &str = "prep_token_revocations";
+const KEYRING_CHANNEL: &str = "prep_keyring";
+
+/// What another replica (or the database) told us.
+#[derive(Clone, Copy, Debug)]
+pub enum IdentityNotice {
+    /// A user's tokens were revoked.
+    Revocation(Revocation),
+    /// A signing key was added or retired: reload the keyring.
+    KeyringChanged,
+}
 
 impl Database {
     /// Every key still published (not yet past `verifies_until`).
@@ -173,8 +183,9 @@ impl Database {
             .collect())
     }
 
-    /// A listener that receives every revocation as it commits.
-    pub async fn listen_revocations(&self) -> Result<RevocationListener, TenancyError> {
+    /// A listener that receives every revocation and keyring change as it
+    /// commits.
+    pub async fn listen_identity(&self) -> Result<IdentityListener, TenancyError> {
         // A connection of its own: a listener holds it for good, and must
         // not take a slot of the request pool.
         let options = self.pool().connect_options().as_ref().clone();
@@ -182,8 +193,10 @@ impl Database {
             .max_connections(1)
             .connect_lazy_with(options);
         let mut listener = PgListener::connect_with(&own).await?;
-        listener.listen(REVOCATION_CHANNEL).await?;
-        Ok(RevocationListener(listener))
+        listener
+            .listen_all([REVOCATION_CHANNEL, KEYRING_CHANNEL])
+            .await?;
+        Ok(IdentityListener(listener))
     }
 
     /// The live session whose cookie hashes to `hash`, sliding its idle
@@ -262,19 +275,22 @@ impl Database {
     }
 }
 
-/// Revocations pushed by PostgreSQL as they commit.
-pub struct RevocationListener(PgListener);
+/// Identity notices pushed by PostgreSQL as they commit.
+pub struct IdentityListener(PgListener);
 
-impl RevocationListener {
-    /// The next revocation. `Ok(None)` means the connection was lost and has
+impl IdentityListener {
+    /// The next notice. `Ok(None)` means the connection was lost and has
     /// been re-established: notifications may have been missed, so reload.
-    pub async fn next(&mut self) -> Result<Option<Revocation>, TenancyError> {
+    pub async fn next(&mut self) -> Result<Option<IdentityNotice>, TenancyError> {
         loop {
             let Some(note) = self.0.try_recv().await? else {
                 return Ok(None);
             };
+            if note.channel() == KEYRING_CHANNEL {
+                return Ok(Some(IdentityNotice::KeyringChanged));
+            }
             if let Some(revocation) = parse_revocation(note.payload()) {
-                return Ok(Some(revocation));
+                return Ok(Some(IdentityNotice::Revocation(revocation)));
             }
             tracing::warn!("ignored a malformed revocation notification");
         }

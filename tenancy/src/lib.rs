@@ -18,7 +18,9 @@ mod tenants;
 
 pub use database::{Database, DueReview, PoolSettings};
 pub use error::TenancyError;
-pub use identity::{ResolvedSession, Revocation, RevocationListener, SecurityEvent, StoredKey};
+pub use identity::{
+    IdentityListener, IdentityNotice, ResolvedSession, Revocation, SecurityEvent, StoredKey,
+};
 pub use reach::Reach;
 pub use scope::{ReadGuard, StatementCount, TenantScope, TenantTx};
 pub use tenant::{TenantId, TenantSlug};

@@ -117,6 +117,17 @@ impl TestApp {
         }
     }
 
+    /// A second gateway replica over the same database and master key (its
+    /// own pool, keyring cache and revocation list), as another process
+    /// behind the load balancer would be.
+    pub async fn replica(&self) -> (AppState, Router) {
+        let state = App::build(self.state.settings.clone(), self.state.master.clone())
+            .await
+            .expect("build a replica");
+        let router = prep_gateway::http::router(state.clone());
+        (state, router)
+    }
+
     /// The test database's name.
     pub fn db_name(&self) -> &str {
         &self.db_name

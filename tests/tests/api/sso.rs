@@ -520,3 +520,56 @@ async fn an_idp_outage_keeps_sessions_and_fails_new_sign_ins_clearly() {
     assert_eq!(status, StatusCode::BAD_GATEWAY, "{page}");
     assert!(page.contains("try again"), "{page}");
 }
+
+#[tokio::test]
+async fn sessions_end_at_their_idle_and_absolute_limits() {
+    let app = app().await;
+    let acme = app.tenant("acme").await;
+    let idp = idp_for("acme", &[user("alice", "acme.test", &[])]).await;
+    connect(&app, &acme, &idp, "acme.test", Provisioning::Jit).await;
+    let idle = sign_in_as(&app, "alice", "alice@acme.test").await;
+    let absolute = sign_in_as(&app, "alice", "alice@acme.test").await;
+    let fresh = sign_in_as(&app, "alice", "alice@acme.test").await;
+    let admin = app.admin_pool().await;
+    let hash = |cookie: &str| {
+        let raw = base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, cookie)
+            .expect("cookie");
+        ring::digest::digest(&ring::digest::SHA256, &raw)
+            .as_ref()
+            .to_vec()
+    };
+    sqlx::query(
+        "update sessions set idle_expires_at = now() - interval '1 second' where token_hash = $1",
+    )
+    .bind(hash(&idle))
+    .execute(&admin)
+    .await
+    .expect("idle");
+    sqlx::query("update sessions set absolute_expires_at = now() - interval '1 second' where token_hash = $1")
+        .bind(hash(&absolute))
+        .execute(&admin)
+        .await
+        .expect("absolute");
+    for (cookie, want) in [
+        (&idle, StatusCode::UNAUTHORIZED),
+        (&absolute, StatusCode::UNAUTHORIZED),
+        (&fresh, StatusCode::OK),
+    ] {
+        let (status, _, _) = with_session(&app, cookie, "GET", "/auth/session", &[], None).await;
+        assert_eq!(status, want);
+    }
+    // the cookie itself is host-only, Secure, HttpOnly, SameSite=Lax
+    let (authorize, cookie) = start(&app, "alice@acme.test").await;
+    let (_, headers, _) = finish(&app, &sign_in(&authorize, "alice").await, &cookie).await;
+    let set = headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with(SESSION))
+        .expect("session cookie")
+        .to_owned();
+    for attr in ["Path=/", "HttpOnly", "Secure", "SameSite=Lax"] {
+        assert!(set.contains(attr), "{set}");
+    }
+    assert!(!set.contains("Domain"), "{set}");
+}

@@ -280,3 +280,52 @@ async fn deactivating_a_user_kills_their_tokens_at_once() {
     // nobody else is affected
     assert_eq!(status_of(&app, &acme.token, None).await.0, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn replicas_share_the_keyring_and_an_emergency_rotation_reaches_them_at_once() {
+    let app = TestApp::new().await;
+    let acme = app.tenant("acme").await;
+    let (other, other_router) = app.replica().await;
+    let ask = |router: axum::Router, token: String| async move {
+        let req = Request::post("/graphql")
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .body(Body::from(json!({ "query": VIEWER }).to_string()))
+            .expect("request");
+        tower::ServiceExt::oneshot(router, req)
+            .await
+            .expect("response")
+            .status()
+    };
+    // a token from one replica works on the other
+    assert_eq!(
+        ask(other_router.clone(), acme.token.clone()).await,
+        StatusCode::OK
+    );
+    // replica A rotates in an emergency: replica B drops the old key at once
+    app.state
+        .tokens
+        .keyring()
+        .rotate(Rotation::Emergency)
+        .await
+        .expect("rotate");
+    let mut refused = false;
+    for _ in 0..40 {
+        if ask(other_router.clone(), acme.token.clone()).await == StatusCode::UNAUTHORIZED {
+            refused = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        refused,
+        "the other replica must stop accepting the compromised key"
+    );
+    // and accepts the new key's tokens
+    let fresh = app.token("acme", "owner@acme.example", &[]).await;
+    assert_eq!(ask(other_router.clone(), fresh).await, StatusCode::OK);
+    assert_eq!(
+        other.tokens.keyring().kids(),
+        app.state.tokens.keyring().kids()
+    );
+}
