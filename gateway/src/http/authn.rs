@@ -100,14 +100,34 @@ pub async fn authenticate(
             "the session has ended or is invalid; sign in again",
         ))?;
     if let Some(expected) = expected_tenant {
-        let tenant = session.principal.tenant.as_uuid().to_string();
-        if expected != tenant {
+        if !names_tenant(app, expected, session.principal.tenant).await? {
             return Err(HttpError::Unauthenticated(
                 "the session belongs to another tenant",
             ));
         }
     }
     Ok(session.principal)
+}
+
+/// Whether `expected` (a tenant id or slug) names `tenant`. A slug costs a
+/// look-up; only session callers that send the header pay it.
+async fn names_tenant(
+    app: &AppState,
+    expected: &str,
+    tenant: prep_tenancy::TenantId,
+) -> Result<bool, HttpError> {
+    if let Ok(id) = expected.parse::<uuid::Uuid>() {
+        return Ok(id == tenant.as_uuid());
+    }
+    let Ok(slug) = prep_tenancy::TenantSlug::parse(expected) else {
+        return Ok(false);
+    };
+    let found = app
+        .db
+        .tenant_by_slug(&slug)
+        .await
+        .map_err(|e| HttpError::Internal(format!("tenant look-up: {e}")))?;
+    Ok(found == Some(tenant))
 }
 
 /// Session callers must prove a mutation comes from our web app: a

@@ -449,6 +449,18 @@ async fn two_tenants_with_two_idps_cannot_be_mixed_up() {
     )
     .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
+    for named in ["rival".to_owned(), rival.id.as_uuid().to_string()] {
+        let (status, _, _) = with_session(
+            &app,
+            &b,
+            "POST",
+            "/graphql",
+            &[("x-prep-tenant", &named)],
+            Some(json!({"query": "{ viewer { tenant { slug } } }"})),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "its own tenant, by slug or id");
+    }
 }
 
 #[tokio::test]
