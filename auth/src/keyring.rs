@@ -177,6 +177,11 @@ impl Keyring {
         None
     }
 
+    /// Whether `kid` still verifies (an emergency rotation removes it).
+    pub(crate) fn knows(&self, kid: &str) -> bool {
+        self.current().verifiers.contains_key(kid)
+    }
+
     /// The published key set, as `/.well-known/jwks.json` serves it.
     pub fn jwks(&self) -> Arc<str> {
         Arc::clone(&self.current().jwks)

@@ -6,7 +6,8 @@
 //! keyring by `kid`, then `iss`, `aud`, `exp`/`nbf` with a small leeway, the
 //! tenant the request names, and finally the revocation list.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -139,7 +140,28 @@ pub struct TokenService {
     keyring: Arc<Keyring>,
     revocations: Arc<RevocationList>,
     validation: Validation,
+    verified: Mutex<HashMap<[u8; 32], Arc<Verified>>>,
 }
+
+/// What a token proved once its signature and claims checked out. Cached
+/// by the token's SHA-256: a client reuses its token for many requests, and
+/// the signature check is most of the cost. Expiry, the tenant named by the
+/// request, revocation and the key still being in the keyring (an emergency
+/// rotation) are checked on every request all the same.
+#[derive(Debug)]
+struct Verified {
+    kid: String,
+    tenant: TenantId,
+    slug: String,
+    user: Uuid,
+    issued_at_ms: i64,
+    expires: i64,
+    access: Access,
+}
+
+/// Bound on cached verifications (a few hundred bytes each); the cache is
+/// emptied when full, which costs one signature check per live token.
+const VERIFIED_CACHE: usize = 16_384;
 
 impl TokenService {
     /// Builds the service around the shared keyring and revocation list.
@@ -159,6 +181,7 @@ impl TokenService {
             keyring,
             revocations,
             validation,
+            verified: Mutex::new(HashMap::new()),
         }
     }
 
@@ -205,11 +228,54 @@ impl TokenService {
         token: &str,
         expected_tenant: Option<&str>,
     ) -> Result<Principal, TokenRejection> {
-        let claimed_tenant = claimed_tenant(token);
-        let reject = |reason| TokenRejection {
-            reason,
-            claimed_tenant,
+        let digest: [u8; 32] = ring::digest::digest(&ring::digest::SHA256, token.as_bytes())
+            .as_ref()
+            .try_into()
+            .map_err(|_| rejection(token, Rejection::Malformed))?;
+        let cached = self
+            .verified
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&digest)
+            .cloned();
+        let v = match cached {
+            Some(v) if self.keyring.knows(&v.kid) => v,
+            _ => {
+                let v = Arc::new(self.check_signature_and_claims(token).await?);
+                let mut cache = self.verified.lock().unwrap_or_else(|e| e.into_inner());
+                if cache.len() >= VERIFIED_CACHE {
+                    cache.clear();
+                }
+                cache.insert(digest, Arc::clone(&v));
+                v
+            }
         };
+        let leeway = i64::try_from(self.settings.leeway.as_secs()).unwrap_or(0);
+        if v.expires.saturating_add(leeway) < Utc::now().timestamp() {
+            return Err(rejection(token, Rejection::Expired));
+        }
+        if let Some(expected) = expected_tenant {
+            let matches = expected == v.slug
+                || expected
+                    .parse::<Uuid>()
+                    .is_ok_and(|id| id == v.tenant.as_uuid());
+            if !matches {
+                return Err(rejection(token, Rejection::TenantMismatch));
+            }
+        }
+        if self.revocations.is_revoked(v.user, v.issued_at_ms) {
+            return Err(rejection(token, Rejection::Revoked));
+        }
+        Ok(Principal {
+            tenant: v.tenant,
+            actor: Actor::User(v.user),
+            access: v.access.clone(),
+            via: Via::Token,
+        })
+    }
+
+    async fn check_signature_and_claims(&self, token: &str) -> Result<Verified, TokenRejection> {
+        let reject = |reason| rejection(token, reason);
         let header = jsonwebtoken::decode_header(token).map_err(|_| {
             // `none` and other algorithms jsonwebtoken has no name for fail
             // to parse: still an algorithm refusal, not a malformed token
@@ -222,12 +288,12 @@ impl TokenService {
         if header.alg != Algorithm::EdDSA {
             return Err(reject(Rejection::Algorithm));
         }
-        let kid = header.kid.ok_or(reject(Rejection::UnknownKey))?;
+        let kid = header.kid.ok_or_else(|| reject(Rejection::UnknownKey))?;
         let key = self
             .keyring
             .verifier(&kid)
             .await
-            .ok_or(reject(Rejection::UnknownKey))?;
+            .ok_or_else(|| reject(Rejection::UnknownKey))?;
         let data = jsonwebtoken::decode::<Claims>(token, &key, &self.validation).map_err(|e| {
             reject(match e.kind() {
                 ErrorKind::InvalidSignature => Rejection::Signature,
@@ -241,28 +307,30 @@ impl TokenService {
             })
         })?;
         let claims = data.claims;
-        if let Some(expected) = expected_tenant {
-            let matches =
-                expected == claims.tsl || expected.parse::<Uuid>().is_ok_and(|id| id == claims.tid);
-            if !matches {
-                return Err(reject(Rejection::TenantMismatch));
-            }
-        }
-        if self.revocations.is_revoked(claims.sub, claims.iat_ms) {
-            return Err(reject(Rejection::Revoked));
-        }
         let grants = claims
             .roles
             .iter()
             .map(|r| Grant::from_claim(r))
             .collect::<Result<Vec<_>, _>>()
             .map_err(|_| reject(Rejection::Claims))?;
-        Ok(Principal {
+        Ok(Verified {
+            kid,
             tenant: TenantId::from_uuid(claims.tid),
-            actor: Actor::User(claims.sub),
+            slug: claims.tsl,
+            user: claims.sub,
+            issued_at_ms: claims.iat_ms,
+            expires: claims.exp,
             access: Access::from_grants(grants),
-            via: Via::Token,
         })
+    }
+}
+
+/// A refusal, with the tenant the payload claimed (read, unverified, only
+/// now that it is needed for the security log).
+fn rejection(token: &str, reason: Rejection) -> TokenRejection {
+    TokenRejection {
+        reason,
+        claimed_tenant: claimed_tenant(token),
     }
 }
 

@@ -2,7 +2,9 @@
 //!
 //! `bench/auth.sh` runs it in release mode. It builds a real gateway over a
 //! fresh database (as the tests do), then measures, single-threaded:
-//! 1. `TokenService::verify` of a valid gateway token (warm key cache),
+//! 1. `TokenService::verify` of a valid gateway token (warm key cache), for
+//!    a token seen before (the usual case: clients reuse a token for
+//!    minutes) and for tokens each seen for the first time,
 //! 2. a whole `/graphql` request authenticated by that token whose query
 //!    needs no database (`{ __typename }`): edge + auth + GraphQL,
 //! 3. resolving a browser session cookie (one database round trip).
@@ -35,14 +37,19 @@ async fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(100_000);
     let app = TestApp::new().await;
-    let tenant = app.tenant("bench").await;
+    let tenant = app.seeded_tenant("bench").await;
+    let admin = app.admin_pool().await;
+    let location: uuid::Uuid = sqlx::query_scalar("select id from locations limit 1")
+        .fetch_one(&admin)
+        .await
+        .expect("a location");
     let token = app
         .token(
             "bench",
             "lm@bench.example",
             &[Grant {
                 role: Role::LocationManager,
-                location: Some(uuid::Uuid::new_v4()),
+                location: Some(location),
             }],
         )
         .await;
@@ -58,7 +65,43 @@ async fn main() {
         samples.push(t.elapsed());
         std::hint::black_box(p);
     }
-    report("verify (EdDSA, 1 grant)", samples, start.elapsed());
+    report(
+        "verify, token seen before (cached)",
+        samples,
+        start.elapsed(),
+    );
+
+    // every token new: the EdDSA signature check and claims parsing
+    let grants = [Grant {
+        role: Role::LocationManager,
+        location: Some(location),
+    }];
+    let subject = prep_auth::TokenSubject {
+        tenant: tenant.id,
+        tenant_slug: "bench",
+        user: uuid::Uuid::new_v4(),
+        grants: &grants,
+    };
+    let fresh: Vec<String> = (0..n / 5)
+        .map(|_| {
+            tokens
+                .issue(&subject, Duration::from_secs(600))
+                .expect("issue")
+        })
+        .collect();
+    let mut samples = Vec::with_capacity(fresh.len());
+    let start = Instant::now();
+    for token in &fresh {
+        let t = Instant::now();
+        let p = tokens.verify(token, Some("bench")).await.expect("valid");
+        samples.push(t.elapsed());
+        std::hint::black_box(p);
+    }
+    report(
+        "verify, first sight (EdDSA check)",
+        samples,
+        start.elapsed(),
+    );
 
     let body = serde_json::json!({ "query": "{ __typename }" }).to_string();
     let http_n = n / 10;
