@@ -176,22 +176,38 @@ impl Sessions {
             .is_ok_and(|tag| hmac::verify(&self.csrf, session.as_bytes(), &tag).is_ok())
     }
 
-    /// Ends a session (logout).
+    /// Ends a session (logout) and records it in the tenant's audit log.
     pub async fn end(
         &self,
         tx: &mut TenantTx,
-        session: Uuid,
+        session: &ActiveSession,
         reason: &str,
+        request_id: &str,
     ) -> Result<(), AuthError> {
+        let store = |e: sqlx::Error| AuthError::store(e.into());
         sqlx::query(
             "update sessions set ended_at = now(), end_reason = $2
              where id = $1 and ended_at is null",
         )
-        .bind(session)
+        .bind(session.id)
         .bind(reason)
         .execute(tx.conn())
         .await
-        .map_err(|e| AuthError::store(e.into()))?;
+        .map_err(store)?;
+        let actor = session.principal.actor;
+        sqlx::query(
+            "insert into audit_events (tenant_id, actor_type, actor_id, action, target_type,
+                                       target_id, request_id, details)
+             values ($1, $2, $3, 'user.logout', 'User', $3, $4, $5)",
+        )
+        .bind(tx.tenant().as_uuid())
+        .bind(actor.kind())
+        .bind(actor.id())
+        .bind(request_id)
+        .bind(serde_json::json!({ "sessionId": session.id, "reason": reason }))
+        .execute(tx.conn())
+        .await
+        .map_err(store)?;
         Ok(())
     }
 }

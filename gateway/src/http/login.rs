@@ -171,7 +171,7 @@ async fn logout(State(app): State<AppState>, headers: HeaderMap, body: Bytes) ->
             .await
             .map_err(|e| e.to_string())?;
         app.sessions
-            .end(&mut tx, active.id, "logout")
+            .end(&mut tx, &active, "logout", &request_id(&headers))
             .await
             .map_err(|e| e.to_string())?;
         tx.commit().await.map_err(|e| e.to_string())

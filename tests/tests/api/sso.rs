@@ -504,6 +504,14 @@ async fn logout_ends_the_session_and_signs_out_at_the_idp() {
     );
     let back = confirm_logout(&end_session).await;
     assert!(back.starts_with(LOGGED_OUT), "{back}");
+    let admin = app.admin_pool().await;
+    let actions: Vec<String> = sqlx::query_scalar(
+        "select action from audit_events where action like 'user.%' order by occurred_at",
+    )
+    .fetch_all(&admin)
+    .await
+    .expect("audit");
+    assert_eq!(actions, ["user.login", "user.logout"]);
 }
 
 #[tokio::test]
