@@ -30,6 +30,15 @@ pub struct OperationLabels {
     pub outcome: &'static str,
 }
 
+/// Labels of refused credentials and sign-ins.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct AuthLabels {
+    /// `bearer` or `sign_in`.
+    pub kind: &'static str,
+    /// The stable reason (`expired`, `state_mismatch`, ...).
+    pub reason: &'static str,
+}
+
 /// Every metric the gateway exports.
 pub struct Metrics {
     registry: Registry,
@@ -41,6 +50,9 @@ pub struct Metrics {
     pub operations: Family<OperationLabels, Counter>,
     /// SQL statements per GraphQL operation (N+1 shows up here).
     pub statements_per_operation: Histogram,
+    /// Refused bearer tokens and sign-ins, by reason.
+    pub auth_refusals: Family<AuthLabels, Counter>,
+    security_dropped: Counter,
     db_statements: Counter,
     /// Serialises scrapes: the statement counter is brought up to the
     /// tenancy layer's total by adding the difference, which two concurrent
@@ -70,6 +82,8 @@ impl Metrics {
         let statements_per_operation =
             Histogram::new([1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0, 15.0, 20.0, 50.0]);
         let db_statements = Counter::default();
+        let auth_refusals = Family::<AuthLabels, Counter>::default();
+        let security_dropped = Counter::default();
         let pool_size = Gauge::default();
         let pool_idle = Gauge::default();
         registry.register("http_requests", "HTTP requests", http_requests.clone());
@@ -94,6 +108,16 @@ impl Metrics {
             db_statements.clone(),
         );
         registry.register(
+            "auth_refusals",
+            "Refused bearer tokens and sign-ins by reason",
+            auth_refusals.clone(),
+        );
+        registry.register(
+            "security_events_dropped",
+            "Security events not stored because the queue was full (they were still logged)",
+            security_dropped.clone(),
+        );
+        registry.register(
             "db_pool_connections",
             "Open pooled connections",
             pool_size.clone(),
@@ -109,6 +133,8 @@ impl Metrics {
             http_duration,
             operations,
             statements_per_operation,
+            auth_refusals,
+            security_dropped,
             db_statements,
             scrape: std::sync::Mutex::new(()),
             pool_size,
@@ -117,7 +143,7 @@ impl Metrics {
     }
 
     /// The text exposition, with database gauges read at scrape time.
-    pub fn render(&self, db: &Database) -> String {
+    pub fn render(&self, db: &Database, security_dropped: u64) -> String {
         let _scrape = self.scrape.lock().unwrap_or_else(|p| p.into_inner());
         let (size, idle) = db.pool_usage();
         self.pool_size.set(i64::from(size));
@@ -126,6 +152,10 @@ impl Metrics {
         let seen = self.db_statements.get();
         if total > seen {
             self.db_statements.inc_by(total - seen);
+        }
+        let dropped = self.security_dropped.get();
+        if security_dropped > dropped {
+            self.security_dropped.inc_by(security_dropped - dropped);
         }
         let mut out = String::new();
         if encode(&mut out, &self.registry).is_err() {

@@ -15,6 +15,7 @@ use prep_tenancy::SecurityEvent;
 
 use super::HttpError;
 use crate::app::AppState;
+use crate::metrics::AuthLabels;
 
 /// The header a client may use to name the tenant it means; a credential of
 /// another tenant is then refused.
@@ -71,6 +72,13 @@ pub async fn authenticate(
             .verify(token, expected_tenant)
             .await
             .map_err(|rejection| {
+                app.metrics
+                    .auth_refusals
+                    .get_or_create(&AuthLabels {
+                        kind: "bearer",
+                        reason: rejection.reason.as_str(),
+                    })
+                    .inc();
                 app.security.record(SecurityEvent {
                     kind: "token_rejected",
                     reason: rejection.reason.as_str().to_owned(),

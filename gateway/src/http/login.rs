@@ -19,6 +19,7 @@ use serde::Deserialize;
 
 use super::authn::{client_ip, request_id, CSRF_HEADER};
 use crate::app::AppState;
+use crate::metrics::AuthLabels;
 
 /// The sign-in routes.
 pub fn routes() -> Router<AppState> {
@@ -225,6 +226,13 @@ fn sso_failure(app: &AppState, e: SsoError, ip: Option<std::net::IpAddr>, rid: &
     } else {
         tracing::info!(kind = e.kind(), error = %e, "sign-in refused");
     }
+    app.metrics
+        .auth_refusals
+        .get_or_create(&AuthLabels {
+            kind: "sign_in",
+            reason: e.kind(),
+        })
+        .inc();
     if e.is_security_event() {
         app.security.record(SecurityEvent {
             kind: "login_refused",

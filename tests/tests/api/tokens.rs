@@ -177,6 +177,16 @@ async fn forged_stale_and_misdirected_tokens_are_refused_and_recorded() {
     .await
     .expect("claimed");
     assert_eq!(claimed, Some(other.id.as_uuid()));
+    let (_, _, metrics) = app
+        .send(Request::get("/metrics").body(Body::empty()).expect("req"))
+        .await;
+    let metrics = String::from_utf8(metrics).expect("text");
+    assert!(
+        metrics.contains(
+            r#"prep_auth_refusals_total{kind="bearer",reason="algorithm_not_allowed"} 2"#
+        ),
+        "{metrics}"
+    );
     // a request naming its own tenant is fine, by slug or id
     let token = acme.token.clone();
     assert_eq!(
