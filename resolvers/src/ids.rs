@@ -42,10 +42,12 @@ pub enum NodeType {
     RoleGrant,
     /// An SSO connection.
     SsoConnection,
+    /// A group of users.
+    Group,
 }
 
 impl NodeType {
-    const ALL: [NodeType; 14] = [
+    const ALL: [NodeType; 15] = [
         NodeType::Tenant,
         NodeType::Location,
         NodeType::Jurisdiction,
@@ -60,6 +62,7 @@ impl NodeType {
         NodeType::User,
         NodeType::RoleGrant,
         NodeType::SsoConnection,
+        NodeType::Group,
     ];
 
     /// The GraphQL type name, also the id's prefix.
@@ -79,6 +82,7 @@ impl NodeType {
             NodeType::User => "User",
             NodeType::RoleGrant => "RoleGrant",
             NodeType::SsoConnection => "SsoConnection",
+            NodeType::Group => "Group",
         }
     }
 }

@@ -42,6 +42,7 @@ pub struct QueryRoot(
     alerts::AlertQuery,
     audit::AuditQuery,
     members::MembersQuery,
+    members::GroupsQuery,
     sso::SsoQuery,
 );
 
@@ -53,5 +54,6 @@ pub struct MutationRoot(
     facilities::FacilitiesMutation,
     members::MembersMutation,
     members::MemberLifecycleMutation,
+    members::GroupsMutation,
     sso::SsoMutation,
 );

@@ -1,6 +1,7 @@
 use async_graphql::{Context, InputObject, Object, Result, SimpleObject, ID};
 use prep_auth::{Action, Permission, Resource, Target};
 use serde_json::json;
+use uuid::Uuid;
 
 use super::RoleGrant;
 use crate::context::request;
@@ -10,11 +11,14 @@ use crate::ids::{self, NodeType};
 use crate::payload::{UserError, UserErrorCode};
 use crate::{audit, locations};
 
-/// A role to grant to a user.
+/// A role to grant to a user or to a group (exactly one of them).
 #[derive(InputObject)]
 pub struct GrantRoleInput {
-    /// The user.
-    pub user_id: ID,
+    /// The user; omit when granting to a group.
+    pub user_id: Option<ID>,
+    /// The group, whose members all hold the role; omit when granting to a
+    /// user.
+    pub group_id: Option<ID>,
     /// The role.
     pub role: Role,
     /// The location the role is bound to; omit for a tenant-wide role.
@@ -31,7 +35,7 @@ pub struct RevokeRoleInput {
 /// Result of granting a role.
 #[derive(SimpleObject)]
 pub struct GrantRolePayload {
-    /// The grant (the existing one when the user held it already).
+    /// The grant (the existing one when the grantee held it already).
     pub grant: Option<RoleGrant>,
     /// What was wrong with the input.
     pub user_errors: Vec<UserError>,
@@ -63,15 +67,25 @@ pub struct MembersMutation;
 
 #[Object]
 impl MembersMutation {
-    /// Grants a role to a user, tenant-wide or for one location. Needs
-    /// `members:write`; only an owner may grant the owner role. The user's
-    /// tokens are retired: the role applies from their next sign-in.
+    /// Grants a role to a user or to a group, tenant-wide or for one
+    /// location. Needs `members:write`; only an owner may grant the owner
+    /// role. The grantees' tokens are retired: the role applies from their
+    /// next sign-in.
     async fn grant_role(
         &self,
         ctx: &Context<'_>,
         input: GrantRoleInput,
     ) -> Result<GrantRolePayload> {
-        let user_id = ids::decode(&input.user_id, NodeType::User)?;
+        let user_id = input
+            .user_id
+            .as_ref()
+            .map(|u| ids::decode(u, NodeType::User))
+            .transpose()?;
+        let group_id = input
+            .group_id
+            .as_ref()
+            .map(|g| ids::decode(g, NodeType::Group))
+            .transpose()?;
         let location_id = input
             .location_id
             .as_ref()
@@ -79,6 +93,13 @@ impl MembersMutation {
             .transpose()?;
         let rc = request(ctx)?;
         rc.authorize(MEMBERS_WRITE, Target::Tenant).await?;
+        if user_id.is_some() == group_id.is_some() {
+            return Ok(GrantRolePayload::refused(
+                "userId",
+                UserErrorCode::Invalid,
+                "give exactly one of userId and groupId",
+            ));
+        }
         if input.role == Role::Owner {
             rc.authorize_ownership().await?;
             if location_id.is_some() {
@@ -90,11 +111,24 @@ impl MembersMutation {
             }
         }
         let mut tx = rc.scope.begin_write().await?;
-        sqlx::query_scalar!("select id from users where id = $1", user_id)
-            .fetch_optional(tx.conn())
-            .await
-            .map_err(ApiError::from)?
-            .ok_or(ApiError::NotFound("user"))?;
+        let group_name: Option<String> = match (user_id, group_id) {
+            (Some(user), _) => {
+                sqlx::query_scalar!("select id from users where id = $1", user)
+                    .fetch_optional(tx.conn())
+                    .await
+                    .map_err(ApiError::from)?
+                    .ok_or(ApiError::NotFound("user"))?;
+                None
+            }
+            (None, group) => Some(
+                sqlx::query_scalar("select display_name from groups where id = $1")
+                    .bind(group)
+                    .fetch_optional(tx.conn())
+                    .await
+                    .map_err(ApiError::from)?
+                    .ok_or(ApiError::NotFound("group"))?,
+            ),
+        };
         if let Some(location) = location_id {
             if !locations::visible(&mut tx, location).await? {
                 return Ok(GrantRolePayload::refused(
@@ -105,34 +139,37 @@ impl MembersMutation {
             }
         }
         let role = input.role.as_db();
-        let inserted = sqlx::query_scalar!(
+        let inserted: Option<Uuid> = sqlx::query_scalar(
             r#"
-            insert into role_grants (tenant_id, role, user_id, location_id, source)
-            values ($1, $2, $3, $4, 'manual')
+            insert into role_grants (tenant_id, role, user_id, group_id, location_id, source)
+            values ($1, $2, $3, $4, $5, 'manual')
             on conflict do nothing
             returning id
             "#,
-            tx.tenant().as_uuid(),
-            role,
-            user_id,
-            location_id,
         )
+        .bind(tx.tenant().as_uuid())
+        .bind(role)
+        .bind(user_id)
+        .bind(group_id)
+        .bind(location_id)
         .fetch_optional(tx.conn())
         .await
         .map_err(ApiError::from)?;
         let (grant_id, created) = match inserted {
             Some(id) => (id, true),
             None => {
-                let id = sqlx::query_scalar!(
+                let id: Uuid = sqlx::query_scalar(
                     r#"
                     select id from role_grants
-                    where user_id = $1 and role = $2 and location_id is not distinct from $3::uuid
+                    where user_id is not distinct from $1::uuid and group_id is not distinct from $2::uuid
+                      and role = $3 and location_id is not distinct from $4::uuid
                       and source = 'manual'
                     "#,
-                    user_id,
-                    role,
-                    location_id,
                 )
+                .bind(user_id)
+                .bind(group_id)
+                .bind(role)
+                .bind(location_id)
                 .fetch_one(tx.conn())
                 .await
                 .map_err(ApiError::from)?;
@@ -146,6 +183,7 @@ impl MembersMutation {
             (NodeType::RoleGrant, grant_id),
             json!({
                 "userId": input.user_id,
+                "groupId": input.group_id,
                 "role": role,
                 "locationId": input.location_id,
                 "created": created,
@@ -159,7 +197,7 @@ impl MembersMutation {
                 role: input.role,
                 location_id,
                 source: Some(GrantSource::Manual),
-                group_name: None,
+                group_name,
             }),
             user_errors: Vec::new(),
         })

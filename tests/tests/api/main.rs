@@ -4,6 +4,7 @@
 mod access;
 mod catalog;
 mod domain;
+mod groups;
 mod http_edge;
 mod identity_admin;
 mod idp_harness;
