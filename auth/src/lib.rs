@@ -7,6 +7,7 @@ mod keyring;
 mod keys;
 mod principal;
 mod revocations;
+pub mod scim;
 pub mod seal;
 mod security;
 pub mod sessions;

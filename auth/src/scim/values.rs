@@ -1,0 +1,1 @@
+//! SCIM values coerced to their attribute definitions.
