@@ -193,6 +193,11 @@ alter table sso_connections
   add column scim_link text not null default 'user_name'
     constraint sso_connections_scim_link_check check (scim_link in ('user_name', 'external_id'));
 
+-- SCIM provisioning is an actor of its own in the audit trail (its token id).
+alter table audit_events drop constraint audit_events_actor_type_check,
+  add constraint audit_events_actor_type_check
+    check (actor_type in ('user', 'connector', 'system', 'operator', 'scim'));
+
 -- SCIM bearer tokens: the token, never a header or body field, decides the
 -- tenant. Only an HMAC of the secret is stored.
 create table scim_tokens (

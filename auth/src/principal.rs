@@ -12,6 +12,8 @@ pub enum Actor {
     System,
     /// An operator using the CLI.
     Operator,
+    /// The tenant's IdP provisioning through SCIM, by its token's id.
+    Scim(Uuid),
 }
 
 impl Actor {
@@ -21,13 +23,14 @@ impl Actor {
             Actor::User(_) => "user",
             Actor::System => "system",
             Actor::Operator => "operator",
+            Actor::Scim(_) => "scim",
         }
     }
 
     /// The `actor_id` stored in audit events, when the actor has one.
     pub fn id(&self) -> Option<Uuid> {
         match self {
-            Actor::User(id) => Some(*id),
+            Actor::User(id) | Actor::Scim(id) => Some(*id),
             Actor::System | Actor::Operator => None,
         }
     }

@@ -29,27 +29,18 @@ pub async fn ensure_user(
     Ok(id)
 }
 
-/// The user's grants now: direct and through groups.
+/// The user's grants now: direct, through groups, at assigned locations.
 pub async fn grants_of(tx: &mut TenantTx, user: Uuid) -> Result<Vec<Grant>, TenancyError> {
-    let rows: Vec<(String, Option<Uuid>)> = sqlx::query_as(
-        r#"
-        select distinct g.role, g.location_id
-        from role_grants g
-        where g.user_id = $1
-           or g.group_id in (select m.group_id from group_members m where m.user_id = $1)
-        "#,
-    )
-    .bind(user)
-    .fetch_all(tx.conn())
-    .await?;
-    Ok(rows
-        .into_iter()
-        .filter_map(|(role, location)| {
-            Some(Grant {
-                role: role.parse().ok()?,
-                location,
-            })
-        })
+    // `user_grants` (migration 0008) is the one definition sessions share:
+    // direct, through groups, and "at assigned locations" expanded.
+    let claims: Vec<String> = sqlx::query_scalar("select unnest(user_grants($1, $2))")
+        .bind(tx.tenant().as_uuid())
+        .bind(user)
+        .fetch_all(tx.conn())
+        .await?;
+    Ok(claims
+        .iter()
+        .filter_map(|c| Grant::from_claim(c).ok())
         .collect())
 }
 

@@ -4,6 +4,7 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Duration;
 
+use prep_auth::scim::Scim;
 use prep_auth::sso::{Sso, SsoSettings};
 use prep_auth::{
     AuthError, Keyring, MasterKey, RevocationList, SecurityLog, SessionPolicy, Sessions,
@@ -32,6 +33,8 @@ pub struct App {
     pub sessions: Sessions,
     /// OIDC single sign-on.
     pub sso: Arc<Sso>,
+    /// SCIM provisioning (and its tokens, for the admin API).
+    pub scim: Arc<Scim>,
     /// Refused credentials and other security events.
     pub security: SecurityLog,
     /// The public GraphQL schema.
@@ -99,6 +102,7 @@ impl App {
             )
             .map_err(|e| AuthError::Key(e.to_string()))?,
         );
+        let scim = Arc::new(Scim::new(db.clone(), &master, public));
         let schema = prep_schema::build(&SchemaOptions {
             introspection: settings.graphql.introspection,
             max_depth: settings.graphql.max_depth,
@@ -112,6 +116,7 @@ impl App {
             tokens,
             sessions,
             sso,
+            scim,
             schema,
             metrics: Metrics::new(),
             draining: AtomicBool::new(false),

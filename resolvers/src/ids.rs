@@ -44,10 +44,12 @@ pub enum NodeType {
     SsoConnection,
     /// A group of users.
     Group,
+    /// A SCIM bearer token.
+    ScimToken,
 }
 
 impl NodeType {
-    const ALL: [NodeType; 15] = [
+    const ALL: [NodeType; 16] = [
         NodeType::Tenant,
         NodeType::Location,
         NodeType::Jurisdiction,
@@ -63,6 +65,7 @@ impl NodeType {
         NodeType::RoleGrant,
         NodeType::SsoConnection,
         NodeType::Group,
+        NodeType::ScimToken,
     ];
 
     /// The GraphQL type name, also the id's prefix.
@@ -83,6 +86,7 @@ impl NodeType {
             NodeType::RoleGrant => "RoleGrant",
             NodeType::SsoConnection => "SsoConnection",
             NodeType::Group => "Group",
+            NodeType::ScimToken => "ScimToken",
         }
     }
 }

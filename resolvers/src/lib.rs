@@ -19,6 +19,7 @@ pub mod members;
 pub mod node;
 pub mod pagination;
 pub mod payload;
+pub mod provisioning;
 pub mod reference;
 pub mod sso;
 pub mod tenant;
@@ -44,6 +45,7 @@ pub struct QueryRoot(
     members::MembersQuery,
     members::GroupsQuery,
     sso::SsoQuery,
+    provisioning::ProvisioningQuery,
 );
 
 /// Every domain's mutations, merged into one root.
@@ -56,4 +58,5 @@ pub struct MutationRoot(
     members::MemberLifecycleMutation,
     members::GroupsMutation,
     sso::SsoMutation,
+    provisioning::ProvisioningMutation,
 );

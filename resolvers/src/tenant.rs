@@ -101,7 +101,7 @@ impl TenantQuery {
         let rc = request(ctx)?;
         let user_id = match rc.principal.actor {
             Actor::User(id) => Some(id),
-            Actor::System | Actor::Operator => None,
+            Actor::System | Actor::Operator | Actor::Scim(_) => None,
         };
         let mut db = rc.scope.read().await?;
         // One statement for both: the tenant row and, for users, the user row.

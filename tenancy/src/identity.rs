@@ -90,7 +90,39 @@ pub enum IdentityNotice {
     KeyringChanged,
 }
 
+/// A SCIM token as stored, found by its id before any tenant is known.
+#[derive(Clone, Debug)]
+pub struct ScimTokenRecord {
+    /// The tenant the token provisions.
+    pub tenant: TenantId,
+    /// HMAC of the secret.
+    pub secret_hash: Vec<u8>,
+    /// When it stops working.
+    pub expires_at: DateTime<Utc>,
+    /// When an admin revoked it.
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
 impl Database {
+    /// The SCIM token with this id, marking it used (at most once a minute).
+    pub async fn scim_token(&self, id: Uuid) -> Result<Option<ScimTokenRecord>, TenancyError> {
+        type Row = (Uuid, Vec<u8>, DateTime<Utc>, Option<DateTime<Utc>>);
+        let row: Option<Row> = sqlx::query_as(
+            "select tenant_id, secret_hash, expires_at, revoked_at from scim_token_resolve($1)",
+        )
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?;
+        Ok(row.map(
+            |(tenant, secret_hash, expires_at, revoked_at)| ScimTokenRecord {
+                tenant: TenantId::from_uuid(tenant),
+                secret_hash,
+                expires_at,
+                revoked_at,
+            },
+        ))
+    }
+
     /// Every key still published (not yet past `verifies_until`).
     pub async fn signing_keys(&self) -> Result<Vec<StoredKey>, TenancyError> {
         let rows: Vec<KeyRow> = sqlx::query_as(

@@ -19,7 +19,8 @@ mod tenants;
 pub use database::{Database, DueReview, PoolSettings};
 pub use error::TenancyError;
 pub use identity::{
-    IdentityListener, IdentityNotice, ResolvedSession, Revocation, SecurityEvent, StoredKey,
+    IdentityListener, IdentityNotice, ResolvedSession, Revocation, ScimTokenRecord, SecurityEvent,
+    StoredKey,
 };
 pub use reach::Reach;
 pub use scope::{ReadGuard, StatementCount, TenantScope, TenantTx};

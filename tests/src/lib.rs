@@ -3,6 +3,7 @@
 //! and driven through the real router in process.
 
 pub mod oidc;
+pub mod scim;
 
 use std::time::Duration;
 

@@ -93,6 +93,10 @@ pub struct Connection {
     pub role_mappings: Vec<RoleMapping>,
     /// Who may sign in.
     pub provisioning: Provisioning,
+    /// How a first sign-in finds a SCIM-provisioned user: `true` when the
+    /// IdP's subject is the SCIM externalId, `false` when its login name
+    /// (`preferred_username`, else the e-mail) is the SCIM userName.
+    pub scim_link_by_external_id: bool,
 }
 
 impl std::fmt::Debug for Connection {
@@ -125,13 +129,14 @@ type Row = (
     serde_json::Value,
     String,
     bool,
+    String,
 );
 
 /// Loads an enabled connection of the transaction's tenant.
 pub async fn load(tx: &mut TenantTx, sealer: &Sealer, id: Uuid) -> Result<Connection, SsoError> {
     let row: Option<Row> = sqlx::query_as(
         "select id, issuer, client_id, client_secret_sealed, scopes, email_claim, name_claim,
-                groups_claim, role_mappings, provisioning, enabled
+                groups_claim, role_mappings, provisioning, enabled, scim_link
          from sso_connections where id = $1",
     )
     .bind(id)
@@ -153,6 +158,7 @@ pub async fn load(tx: &mut TenantTx, sealer: &Sealer, id: Uuid) -> Result<Connec
         mappings,
         mode,
         enabled,
+        scim_link,
     ) = row;
     if !enabled {
         return Err(SsoError::NoConnection);
@@ -177,6 +183,7 @@ pub async fn load(tx: &mut TenantTx, sealer: &Sealer, id: Uuid) -> Result<Connec
         provisioning: mode
             .parse()
             .map_err(|_| SsoError::Misconfigured("unknown provisioning mode"))?,
+        scim_link_by_external_id: scim_link == "external_id",
     })
 }
 

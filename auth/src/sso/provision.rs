@@ -28,6 +28,9 @@ pub struct Identity {
     pub name: String,
     /// Groups, from the connection's groups claim.
     pub groups: Vec<String>,
+    /// The login name (`preferred_username`, else the e-mail): what SCIM
+    /// calls userName.
+    pub login: String,
 }
 
 impl Identity {
@@ -64,6 +67,9 @@ impl Identity {
             _ => Vec::new(),
         };
         Ok(Self {
+            login: text("preferred_username")
+                .filter(|l| !l.is_empty())
+                .unwrap_or_else(|| email.clone()),
             issuer,
             subject,
             name: text(&c.name_claim).unwrap_or_default(),
@@ -118,12 +124,55 @@ pub async fn provision(
             }
             (id, false)
         }
-        None => link_or_create(tx, identity, jit).await?,
+        None => match link_scim_user(tx, c, identity).await? {
+            Some(id) => (id, false),
+            None => link_or_create(tx, identity, jit).await?,
+        },
     };
     if jit {
         sync_roles(tx, c, user, &identity.groups).await?;
     }
     Ok(Provisioned { user, created })
+}
+
+/// A user SCIM provisioned before their first sign-in, found by the
+/// connection's link rule and linked to this identity. The rule's values
+/// come from the tenant's own IdP on both sides (SCIM and sign-in).
+async fn link_scim_user(
+    tx: &mut TenantTx,
+    c: &Connection,
+    identity: &Identity,
+) -> Result<Option<Uuid>, SsoError> {
+    let (sql, key) = if c.scim_link_by_external_id {
+        (
+            "select id, active from users where external_id = $1 and sso_issuer is null",
+            &identity.subject,
+        )
+    } else {
+        (
+            "select id, active from users where user_name_normalized = lower($1) and sso_issuer is null",
+            &identity.login,
+        )
+    };
+    let found: Option<(Uuid, bool)> = sqlx::query_as(sql)
+        .bind(key)
+        .fetch_optional(tx.conn())
+        .await
+        .map_err(TenancyError::from)?;
+    match found {
+        None => Ok(None),
+        Some((_, false)) => Err(SsoError::Deactivated),
+        Some((id, true)) => {
+            sqlx::query("update users set sso_issuer = $2, sso_subject = $3 where id = $1")
+                .bind(id)
+                .bind(&identity.issuer)
+                .bind(&identity.subject)
+                .execute(tx.conn())
+                .await
+                .map_err(conflict_or_store)?;
+            Ok(Some(id))
+        }
+    }
 }
 
 async fn link_or_create(

@@ -82,7 +82,8 @@ pub async fn execute(
         .scope_within(principal.tenant, principal.access.reach());
     let request = request
         .data(RequestContext::new(principal, request_id, scope.clone()))
-        .data(std::sync::Arc::clone(&app.sso));
+        .data(std::sync::Arc::clone(&app.sso))
+        .data(std::sync::Arc::clone(&app.scim));
     let mut response = app.schema.execute(request).await;
     scope.release_read().await;
 

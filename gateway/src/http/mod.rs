@@ -7,6 +7,7 @@ mod graphql;
 mod health;
 mod login;
 mod middleware;
+mod scim;
 
 pub use error::HttpError;
 pub use middleware::router;

@@ -23,6 +23,10 @@ pub struct GrantRoleInput {
     pub role: Role,
     /// The location the role is bound to; omit for a tenant-wide role.
     pub location_id: Option<ID>,
+    /// Grant `locationManager` or `staff` at each grantee's own assigned
+    /// locations (SCIM's store numbers) instead of one location or all.
+    #[graphql(default)]
+    pub at_assigned_locations: bool,
 }
 
 /// A grant to revoke.
@@ -100,6 +104,15 @@ impl MembersMutation {
                 "give exactly one of userId and groupId",
             ));
         }
+        if input.at_assigned_locations
+            && (location_id.is_some() || !matches!(input.role, Role::LocationManager | Role::Staff))
+        {
+            return Ok(GrantRolePayload::refused(
+                "atAssignedLocations",
+                UserErrorCode::Invalid,
+                "only LOCATION_MANAGER and STAFF can be granted at assigned locations, without locationId",
+            ));
+        }
         if input.role == Role::Owner {
             rc.authorize_ownership().await?;
             if location_id.is_some() {
@@ -141,8 +154,8 @@ impl MembersMutation {
         let role = input.role.as_db();
         let inserted: Option<Uuid> = sqlx::query_scalar(
             r#"
-            insert into role_grants (tenant_id, role, user_id, group_id, location_id, source)
-            values ($1, $2, $3, $4, $5, 'manual')
+            insert into role_grants (tenant_id, role, user_id, group_id, location_id, at_assigned_locations, source)
+            values ($1, $2, $3, $4, $5, $6, 'manual')
             on conflict do nothing
             returning id
             "#,
@@ -152,6 +165,7 @@ impl MembersMutation {
         .bind(user_id)
         .bind(group_id)
         .bind(location_id)
+        .bind(input.at_assigned_locations)
         .fetch_optional(tx.conn())
         .await
         .map_err(ApiError::from)?;
@@ -163,13 +177,14 @@ impl MembersMutation {
                     select id from role_grants
                     where user_id is not distinct from $1::uuid and group_id is not distinct from $2::uuid
                       and role = $3 and location_id is not distinct from $4::uuid
-                      and source = 'manual'
+                      and at_assigned_locations = $5 and source = 'manual'
                     "#,
                 )
                 .bind(user_id)
                 .bind(group_id)
                 .bind(role)
                 .bind(location_id)
+                .bind(input.at_assigned_locations)
                 .fetch_one(tx.conn())
                 .await
                 .map_err(ApiError::from)?;
@@ -186,6 +201,7 @@ impl MembersMutation {
                 "groupId": input.group_id,
                 "role": role,
                 "locationId": input.location_id,
+                "atAssignedLocations": input.at_assigned_locations,
                 "created": created,
             }),
         )

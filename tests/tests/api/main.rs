@@ -10,5 +10,8 @@ mod identity_admin;
 mod idp_harness;
 mod isolation;
 mod runtime_role;
+mod scim_edge;
+mod scim_groups;
+mod scim_users;
 mod sso;
 mod tokens;

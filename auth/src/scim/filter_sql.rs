@@ -1,0 +1,590 @@
+//! Filters as SQL: each attribute path maps to a column, a jsonb path or a
+//! related set, and each comparison to one predicate with bound literals.
+//! Case-insensitive attributes compare `lower()` on both sides; `userName eq`
+//! and `displayName eq` compare the stored case-folded column so the unique
+//! index serves the look-up IdPs make before every create.
+
+use chrono::{DateTime, Utc};
+use sqlx::{Postgres, QueryBuilder};
+
+use super::filter::{AttrRef, Expr, Literal, Op};
+use super::schema::{Kind, ResourceType, ENTERPRISE_USER, PREP_USER};
+use super::{ScimError, ScimType};
+
+type Qb<'a> = QueryBuilder<'a, Postgres>;
+
+/// A single value to compare.
+struct Scalar {
+    sql: String,
+    kind: Kind,
+    case_exact: bool,
+    /// A case-folded column equal to `lower(sql)`, for `eq`.
+    folded: Option<&'static str>,
+}
+
+/// The elements of a multi-valued attribute: `from` is a FROM clause
+/// correlated to the outer row; `sub` maps a sub-attribute to a scalar.
+struct Elements {
+    from: String,
+    sub: fn(&str) -> Option<Scalar>,
+}
+
+enum Target {
+    Scalar(Scalar),
+    /// A complex single-valued attribute (present when non-empty).
+    Complex(String),
+    Multi(Elements, Option<String>),
+    Constant(bool),
+}
+
+fn invalid(detail: impl Into<String>) -> ScimError {
+    ScimError::bad(ScimType::InvalidFilter, detail)
+}
+
+fn text(sql: impl Into<String>, case_exact: bool) -> Scalar {
+    Scalar {
+        sql: sql.into(),
+        kind: Kind::String,
+        case_exact,
+        folded: None,
+    }
+}
+
+fn shown(a: &AttrRef) -> String {
+    let mut s = String::new();
+    if let Some(u) = &a.uri {
+        s.push_str(u);
+        s.push(':');
+    }
+    s.push_str(&a.name);
+    if let Some(sub) = &a.sub {
+        s.push('.');
+        s.push_str(sub);
+    }
+    s.chars().take(120).collect()
+}
+
+fn json_elements(column: &str, alias: &str) -> String {
+    format!("jsonb_array_elements({alias}.{column}) as e(v)")
+}
+
+/// Sub-attributes of e-mails, phone numbers and addresses, all held as
+/// jsonb objects with canonical keys.
+fn json_sub(name: &str) -> Option<Scalar> {
+    if name == "primary" {
+        return Some(Scalar {
+            sql: "(e.v->>'primary')::boolean".into(),
+            kind: Kind::Boolean,
+            case_exact: false,
+            folded: None,
+        });
+    }
+    Some(text(format!("(e.v->>'{name}')"), false))
+}
+
+fn store_number(name: &str) -> Option<Scalar> {
+    (name == "value").then(|| text("l.store_number", true))
+}
+
+fn user_group(name: &str) -> Option<Scalar> {
+    match name {
+        "value" => Some(text("m.group_id::text", true)),
+        "display" => Some(text("gr.display_name", false)),
+        "type" => Some(text("'direct'", true)),
+        _ => None,
+    }
+}
+
+fn group_member(name: &str) -> Option<Scalar> {
+    match name {
+        "value" => Some(text("m.user_id::text", true)),
+        "display" => Some(text("nullif(mu.display_name, '')", false)),
+        "type" => Some(text("'User'", true)),
+        _ => None,
+    }
+}
+
+/// What an attribute path names in SQL, for users (`u`) or groups (`g`).
+fn target(rt: &'static ResourceType, a: &AttrRef) -> Result<Target, ScimError> {
+    let resolved = rt
+        .resolve(a.uri.as_deref(), &a.name, a.sub.as_deref())
+        .ok_or_else(|| invalid(format!("unknown attribute '{}'", shown(a))))?;
+    let (attr, sub) = (resolved.attr, resolved.sub);
+    let users = rt.name == "User";
+    let alias = if users { "u" } else { "g" };
+    let sub_name = sub.map(|s| s.name.to_owned());
+    let meta = |name: &str| -> Result<Target, ScimError> {
+        match name {
+            "created" | "lastModified" => Ok(Target::Scalar(Scalar {
+                sql: format!(
+                    "{alias}.{}",
+                    if name == "created" {
+                        "created_at"
+                    } else {
+                        "updated_at"
+                    }
+                ),
+                kind: Kind::DateTime,
+                case_exact: true,
+                folded: None,
+            })),
+            "resourceType" => Ok(Target::Scalar(text(format!("'{}'", rt.name), true))),
+            other => Err(invalid(format!("meta.{other} cannot be filtered on"))),
+        }
+    };
+    let scalar = |s: Scalar| Ok(Target::Scalar(s));
+    match (attr.name, sub.map(|s| s.name)) {
+        ("id", None) => scalar(text(format!("{alias}.id::text"), true)),
+        ("externalId", None) => scalar(text(format!("{alias}.external_id"), true)),
+        ("meta", None) => Ok(Target::Constant(true)),
+        ("meta", Some(s)) => meta(s),
+        ("password", _) => Err(invalid("password cannot be filtered on")),
+        ("userName", None) => scalar(Scalar {
+            folded: Some("u.user_name_normalized"),
+            ..text("u.user_name", false)
+        }),
+        ("displayName", None) if users => scalar(text("nullif(u.display_name, '')", false)),
+        ("displayName", None) => scalar(Scalar {
+            folded: Some("g.display_name_normalized"),
+            ..text("g.display_name", false)
+        }),
+        ("active", None) => scalar(Scalar {
+            sql: "u.active".into(),
+            kind: Kind::Boolean,
+            case_exact: false,
+            folded: None,
+        }),
+        ("name", None) => Ok(Target::Complex("u.name".into())),
+        ("name", Some(s)) => scalar(text(format!("(u.name->>'{s}')"), false)),
+        ("emails" | "phoneNumbers" | "addresses", _) => {
+            let column = match attr.name {
+                "emails" => "emails",
+                "phoneNumbers" => "phone_numbers",
+                _ => "addresses",
+            };
+            Ok(Target::Multi(
+                Elements {
+                    from: json_elements(column, "u"),
+                    sub: json_sub,
+                },
+                sub_name,
+            ))
+        }
+        ("groups", _) => Ok(Target::Multi(
+            Elements {
+                from: "group_members m join groups gr on gr.tenant_id = m.tenant_id and gr.id = m.group_id \
+                       where m.tenant_id = u.tenant_id and m.user_id = u.id"
+                    .into(),
+                sub: user_group,
+            },
+            sub_name,
+        )),
+        ("members", _) => Ok(Target::Multi(
+            Elements {
+                from: "group_members m join users mu on mu.tenant_id = m.tenant_id and mu.id = m.user_id \
+                       where m.tenant_id = g.tenant_id and m.group_id = g.id"
+                    .into(),
+                sub: group_member,
+            },
+            sub_name,
+        )),
+        ("locations", _) if resolved.schema.id == PREP_USER => Ok(Target::Multi(
+            Elements {
+                from: "user_locations ul join locations l on l.tenant_id = ul.tenant_id and l.id = ul.location_id \
+                       where ul.tenant_id = u.tenant_id and ul.user_id = u.id"
+                    .into(),
+                sub: store_number,
+            },
+            Some("value".into()),
+        )),
+        ("manager", None) => Ok(Target::Complex("(u.enterprise->'manager')".into())),
+        ("manager", Some("value" | "$ref")) => scalar(text(
+            format!("(u.enterprise->'manager'->>'{}')", sub.map_or("value", |s| s.name)),
+            true,
+        )),
+        ("manager", Some(other)) => Err(invalid(format!("manager.{other} cannot be filtered on"))),
+        (name, None) if resolved.schema.id == ENTERPRISE_USER => {
+            scalar(text(format!("(u.enterprise->>'{name}')"), false))
+        }
+        (name, None) if attr.kind == Kind::String || attr.kind == Kind::Reference => scalar(text(
+            format!("(u.profile->>'{name}')"),
+            attr.case_exact,
+        )),
+        _ => Err(invalid(format!("'{}' cannot be filtered on", shown(a)))),
+    }
+}
+
+/// Appends `expr` as one parenthesised boolean over the resource's table.
+pub(super) fn push(
+    qb: &mut Qb<'_>,
+    expr: &Expr,
+    rt: &'static ResourceType,
+) -> Result<(), ScimError> {
+    match expr {
+        Expr::And(items) | Expr::Or(items) => {
+            let joiner = if matches!(expr, Expr::And(_)) {
+                " and "
+            } else {
+                " or "
+            };
+            qb.push("(");
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    qb.push(joiner);
+                }
+                push(qb, item, rt)?;
+            }
+            qb.push(")");
+        }
+        Expr::Not(inner) => {
+            qb.push("(not coalesce(");
+            push(qb, inner, rt)?;
+            qb.push(", false))");
+        }
+        Expr::Present(a) => match target(rt, a)? {
+            Target::Scalar(s) => present(qb, &s),
+            Target::Complex(sql) => {
+                qb.push(format!("({sql} is not null and {sql} <> '{{}}'::jsonb)"));
+            }
+            Target::Multi(el, sub) => {
+                qb.push(format!("exists (select 1 from {}", el.from));
+                match sub {
+                    None => {}
+                    Some(name) => {
+                        let s = (el.sub)(&name)
+                            .ok_or_else(|| invalid(format!("unknown attribute '{}'", shown(a))))?;
+                        qb.push(if el.from.contains(" where ") {
+                            " and "
+                        } else {
+                            " where "
+                        });
+                        present(qb, &s);
+                    }
+                }
+                qb.push(")");
+            }
+            Target::Constant(b) => {
+                qb.push(if b { "true" } else { "false" });
+            }
+        },
+        Expr::Compare(a, op, lit) => match target(rt, a)? {
+            Target::Scalar(s) => compare(qb, &s, *op, lit, a)?,
+            Target::Complex(_) | Target::Constant(_) => {
+                return Err(invalid(format!(
+                    "'{}' is complex: compare one of its sub-attributes",
+                    shown(a)
+                )))
+            }
+            Target::Multi(el, sub) => {
+                let name = sub.unwrap_or_else(|| "value".into());
+                let s = (el.sub)(&name)
+                    .ok_or_else(|| invalid(format!("unknown attribute '{}'", shown(a))))?;
+                qb.push(format!("exists (select 1 from {}", el.from));
+                qb.push(if el.from.contains(" where ") {
+                    " and "
+                } else {
+                    " where "
+                });
+                compare(qb, &s, *op, lit, a)?;
+                qb.push(")");
+            }
+        },
+        Expr::ValuePath(a, inner) => match target(rt, a)? {
+            Target::Multi(el, None) => {
+                qb.push(format!("exists (select 1 from {}", el.from));
+                qb.push(if el.from.contains(" where ") {
+                    " and "
+                } else {
+                    " where "
+                });
+                push_element(qb, inner, &el, a)?;
+                qb.push(")");
+            }
+            _ => {
+                return Err(invalid(format!(
+                    "'{}[…]' needs a multi-valued attribute",
+                    shown(a)
+                )))
+            }
+        },
+    }
+    Ok(())
+}
+
+/// The inner filter of a value path, over one element.
+fn push_element(
+    qb: &mut Qb<'_>,
+    expr: &Expr,
+    el: &Elements,
+    outer: &AttrRef,
+) -> Result<(), ScimError> {
+    let sub_of = |a: &AttrRef| {
+        (el.sub)(&canonical_sub(&a.name)).ok_or_else(|| {
+            invalid(format!(
+                "unknown sub-attribute '{}' of '{}'",
+                shown(a),
+                shown(outer)
+            ))
+        })
+    };
+    match expr {
+        Expr::And(items) | Expr::Or(items) => {
+            let joiner = if matches!(expr, Expr::And(_)) {
+                " and "
+            } else {
+                " or "
+            };
+            qb.push("(");
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    qb.push(joiner);
+                }
+                push_element(qb, item, el, outer)?;
+            }
+            qb.push(")");
+        }
+        Expr::Not(inner) => {
+            qb.push("(not coalesce(");
+            push_element(qb, inner, el, outer)?;
+            qb.push(", false))");
+        }
+        Expr::Present(a) => present(qb, &sub_of(a)?),
+        Expr::Compare(a, op, lit) => compare(qb, &sub_of(a)?, *op, lit, a)?,
+        Expr::ValuePath(a, _) => {
+            return Err(invalid(format!("'{}' nests a value path", shown(a))));
+        }
+    }
+    Ok(())
+}
+
+/// Sub-attribute names of the multi-valued attributes are few; match them
+/// case-insensitively to their canonical spelling.
+fn canonical_sub(name: &str) -> String {
+    const KNOWN: [&str; 12] = [
+        "value",
+        "display",
+        "type",
+        "primary",
+        "formatted",
+        "streetAddress",
+        "locality",
+        "region",
+        "postalCode",
+        "country",
+        "$ref",
+        "displayName",
+    ];
+    KNOWN
+        .iter()
+        .find(|k| k.eq_ignore_ascii_case(name))
+        .map_or_else(|| name.to_owned(), |k| (*k).to_owned())
+}
+
+fn present(qb: &mut Qb<'_>, s: &Scalar) {
+    let sql = &s.sql;
+    if s.kind == Kind::String || s.kind == Kind::Reference {
+        qb.push(format!("({sql} is not null and {sql} <> '')"));
+    } else {
+        qb.push(format!("({sql} is not null)"));
+    }
+}
+
+fn compare(
+    qb: &mut Qb<'_>,
+    s: &Scalar,
+    op: Op,
+    lit: &Literal,
+    a: &AttrRef,
+) -> Result<(), ScimError> {
+    let sql = &s.sql;
+    if *lit == Literal::Null {
+        return match op {
+            Op::Eq => {
+                qb.push(format!("({sql} is null)"));
+                Ok(())
+            }
+            Op::Ne => {
+                qb.push(format!("({sql} is not null)"));
+                Ok(())
+            }
+            _ => Err(invalid(format!(
+                "'{}' can only be compared with null by eq or ne",
+                shown(a)
+            ))),
+        };
+    }
+    match s.kind {
+        Kind::Boolean => {
+            let Literal::Bool(b) = lit else {
+                return Err(invalid(format!(
+                    "'{}' is a boolean: compare it with true or false",
+                    shown(a)
+                )));
+            };
+            let op = match op {
+                Op::Eq => "is not distinct from",
+                Op::Ne => "is distinct from",
+                _ => {
+                    return Err(invalid(format!(
+                        "'{}' is a boolean: only eq and ne apply",
+                        shown(a)
+                    )))
+                }
+            };
+            qb.push(format!("({sql} {op} ")).push_bind(*b).push(")");
+        }
+        Kind::DateTime => {
+            let Literal::Str(text) = lit else {
+                return Err(invalid(format!(
+                    "'{}' is a dateTime: compare it with a quoted RFC 3339 time",
+                    shown(a)
+                )));
+            };
+            let at: DateTime<Utc> = DateTime::parse_from_rfc3339(text)
+                .map_err(|_| {
+                    invalid(format!(
+                        "'{}' is not an RFC 3339 dateTime",
+                        text.chars().take(40).collect::<String>()
+                    ))
+                })?
+                .with_timezone(&Utc);
+            let op = match op {
+                Op::Eq => "=",
+                Op::Ne => "<>",
+                Op::Gt => ">",
+                Op::Ge => ">=",
+                Op::Lt => "<",
+                Op::Le => "<=",
+                _ => {
+                    return Err(invalid(format!(
+                        "'{}' is a dateTime: co, sw and ew do not apply",
+                        shown(a)
+                    )))
+                }
+            };
+            qb.push(format!("({sql} {op} ")).push_bind(at).push(")");
+        }
+        Kind::String | Kind::Reference | Kind::Complex => {
+            let value = match lit {
+                Literal::Str(v) => v.clone(),
+                Literal::Number(n) => n.to_string(),
+                _ => {
+                    return Err(invalid(format!(
+                        "'{}' is a string: compare it with a quoted value",
+                        shown(a)
+                    )))
+                }
+            };
+            if op == Op::Eq && !s.case_exact {
+                if let Some(folded) = s.folded {
+                    qb.push(format!("({folded} = lower("))
+                        .push_bind(value)
+                        .push("))");
+                    return Ok(());
+                }
+            }
+            let (x, open, close) = if s.case_exact {
+                (sql.clone(), "", "")
+            } else {
+                (format!("lower({sql})"), "lower(", ")")
+            };
+            let bind = |qb: &mut Qb<'_>, v: String| {
+                qb.push(open).push_bind(v).push(close);
+            };
+            qb.push("(");
+            match op {
+                Op::Eq => {
+                    qb.push(format!("{x} = "));
+                    bind(qb, value);
+                }
+                Op::Ne => {
+                    qb.push(format!("{sql} is null or {x} <> "));
+                    bind(qb, value);
+                }
+                Op::Co => {
+                    qb.push(format!("strpos({x}, "));
+                    bind(qb, value);
+                    qb.push(") > 0");
+                }
+                Op::Sw => {
+                    qb.push(format!("starts_with({x}, "));
+                    bind(qb, value);
+                    qb.push(")");
+                }
+                Op::Ew => {
+                    qb.push(format!("right({x}, length("));
+                    bind(qb, value.clone());
+                    qb.push(")) = ");
+                    bind(qb, value);
+                }
+                Op::Gt | Op::Ge | Op::Lt | Op::Le => {
+                    let sym = match op {
+                        Op::Gt => ">",
+                        Op::Ge => ">=",
+                        Op::Lt => "<",
+                        _ => "<=",
+                    };
+                    qb.push(format!("{x} collate \"C\" {sym} "));
+                    bind(qb, value);
+                }
+            }
+            qb.push(")");
+        }
+    }
+    Ok(())
+}
+
+/// Appends ` order by …, <alias>.id`.
+pub(super) fn push_order(
+    qb: &mut Qb<'_>,
+    sort_by: Option<&str>,
+    descending: bool,
+    rt: &'static ResourceType,
+) -> Result<(), ScimError> {
+    let alias = if rt.name == "User" { "u" } else { "g" };
+    let dir = if descending { "desc" } else { "asc" };
+    let Some(path) = sort_by else {
+        qb.push(format!(" order by {alias}.id {dir}"));
+        return Ok(());
+    };
+    let refused = || {
+        ScimError::bad(
+            ScimType::InvalidValue,
+            format!(
+                "cannot sort by '{}'",
+                path.chars().take(100).collect::<String>()
+            ),
+        )
+    };
+    let resolved = rt.resolve_path(path).ok_or_else(refused)?;
+    let a = AttrRef {
+        uri: None,
+        name: resolved.attr.name.into(),
+        sub: resolved.sub.map(|s| s.name.to_owned()),
+    };
+    let a = if resolved.in_extension() {
+        AttrRef {
+            uri: Some(resolved.schema.id.into()),
+            ..a
+        }
+    } else {
+        a
+    };
+    let expr = match target(rt, &a).map_err(|_| refused())? {
+        Target::Scalar(s) if s.case_exact || s.kind != Kind::String => s.sql,
+        Target::Scalar(s) => format!("lower({})", s.sql),
+        Target::Multi(el, sub) if el.from.starts_with("jsonb_array_elements") => {
+            let sub = sub.unwrap_or_else(|| "value".into());
+            let s = (el.sub)(&sub).ok_or_else(refused)?;
+            format!(
+                "(select lower({}) from {} order by (e.v->>'primary')::boolean desc nulls last limit 1)",
+                s.sql, el.from
+            )
+        }
+        _ => return Err(refused()),
+    };
+    qb.push(format!(
+        " order by {expr} {dir} nulls last, {alias}.id {dir}"
+    ));
+    Ok(())
+}
