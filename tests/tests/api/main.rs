@@ -14,4 +14,5 @@ mod scim_edge;
 mod scim_groups;
 mod scim_users;
 mod sso;
+mod sso_scim;
 mod tokens;

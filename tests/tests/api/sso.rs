@@ -15,7 +15,7 @@ const LOGGED_OUT: &str = "http://127.0.0.1:8080/auth/logged-out";
 const SESSION: &str = "__Host-prep_session";
 const LOGIN: &str = "__Host-prep_login";
 
-fn user(login: &str, domain: &str, groups: &[&str]) -> TestUser {
+pub(crate) fn user(login: &str, domain: &str, groups: &[&str]) -> TestUser {
     TestUser {
         login: login.into(),
         email: format!("{login}@{domain}"),
@@ -24,7 +24,7 @@ fn user(login: &str, domain: &str, groups: &[&str]) -> TestUser {
     }
 }
 
-async fn app() -> TestApp {
+pub(crate) async fn app() -> TestApp {
     let mut settings = TestApp::settings();
     // the IdP restarts with a new key during a test: refetch at once
     settings.auth.idp_jwks_min_refetch_secs = 0;
@@ -32,7 +32,7 @@ async fn app() -> TestApp {
 }
 
 /// Sets up tenant `slug` with a connection to `idp` routing `domain`.
-async fn connect(
+pub(crate) async fn connect(
     app: &TestApp,
     tenant: &TestTenant,
     idp: &IdentityProvider,
@@ -70,7 +70,7 @@ async fn connect(
     id
 }
 
-async fn idp_for(slug: &str, users: &[TestUser]) -> IdentityProvider {
+pub(crate) async fn idp_for(slug: &str, users: &[TestUser]) -> IdentityProvider {
     IdentityProvider::start(
         &format!("prep-{slug}"),
         &format!("secret-{slug}"),
@@ -141,7 +141,7 @@ async fn finish(
 }
 
 /// The full sign-in; returns the session cookie.
-async fn sign_in_as(app: &TestApp, login: &str, email: &str) -> String {
+pub(crate) async fn sign_in_as(app: &TestApp, login: &str, email: &str) -> String {
     let (authorize, cookie) = start(app, email).await;
     let back = sign_in(&authorize, login).await;
     let (status, headers, body) = finish(app, &back, &cookie).await;
@@ -149,7 +149,7 @@ async fn sign_in_as(app: &TestApp, login: &str, email: &str) -> String {
     set_cookie(&headers, SESSION).expect("session cookie")
 }
 
-async fn with_session(
+pub(crate) async fn with_session(
     app: &TestApp,
     session: &str,
     method: &str,

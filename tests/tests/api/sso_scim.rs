@@ -1,0 +1,58 @@
+//! SSO meets SCIM: a user the IdP provisioned is found at their first
+//! sign-in by the connection's link rule, not only by e-mail.
+
+use axum::http::{Method, StatusCode};
+use prep_auth::sso::Provisioning;
+use serde_json::json;
+
+use super::sso::{app, connect, idp_for, sign_in_as, user, with_session};
+
+#[tokio::test]
+async fn scim_provisioned_users_are_found_at_first_sign_in() {
+    let app = app().await;
+    let acme = app.tenant("acme").await;
+    let idp = idp_for(
+        "acme",
+        &[
+            user("dan", "acme.test", &[]),
+            user("erin", "acme.test", &[]),
+        ],
+    )
+    .await;
+    let connection = connect(&app, &acme, &idp, "acme.test", Provisioning::ScimOnly).await;
+    let scim = app.idp(&acme).await;
+    // userName is the IdP login (here its e-mail claim); the SCIM e-mail
+    // differs, so only the SCIM link can find the user
+    let body = json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+        "userName": "DAN@acme.test",
+        "emails": [{ "value": "dan.private@mail.example", "primary": true }],
+    });
+    let r = scim.call(Method::POST, "/Users", Some(body)).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let session = sign_in_as(&app, "dan", "dan@acme.test").await;
+    let (status, _, body) = with_session(&app, &session, "GET", "/auth/session", &[], None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    // linked by subject = externalId when the connection says so
+    let admin = app.admin_pool().await;
+    sqlx::query("update sso_connections set scim_link = 'external_id' where id = $1")
+        .bind(connection)
+        .execute(&admin)
+        .await
+        .expect("link by external id");
+    let body = json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+        "userName": "e.smith", "externalId": "erin",
+    });
+    let r = scim.call(Method::POST, "/Users", Some(body)).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    sign_in_as(&app, "erin", "erin@acme.test").await;
+    let linked: i64 = sqlx::query_scalar(
+        "select count(*) from users where sso_subject is not null and (user_name = 'DAN@acme.test' or external_id = 'erin')",
+    )
+    .fetch_one(&admin)
+    .await
+    .expect("count");
+    assert_eq!(linked, 2, "both SCIM users now carry their IdP identity");
+}
