@@ -165,9 +165,12 @@ fn apply_without_path(
             }
             continue;
         }
-        let r = rt
-            .resolve_path(key)
-            .ok_or_else(|| bad_path(format!("unknown attribute '{}'", short(key))))?;
+        let Some(r) = rt.resolve_path(key) else {
+            if key.to_ascii_lowercase().starts_with("urn:") {
+                continue; // an extension we do not serve, as on create
+            }
+            return Err(bad_path(format!("unknown attribute '{}'", short(key))));
+        };
         if r.attr.name == "id" && r.sub.is_none() {
             // Okta's group rename carries the group's own id.
             if doc.get("id") == Some(v) {

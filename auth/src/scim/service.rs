@@ -230,35 +230,21 @@ impl Scim {
         let doc = values::canonical_resource(body, kind.rt(), Mode::Create)?;
         let id = Uuid::new_v4();
         let mut tx = self.begin(call.client).await?;
-        match kind {
+        let (action, details) = match kind {
             Kind::Users => {
-                let w = UserWrite::from_doc(&doc, id)?;
-                users::insert(&mut tx, id, &w).await?;
-                store::audit(
-                    &mut tx,
-                    call.client,
-                    call.request_id,
-                    "user.provision",
-                    ("User", id),
-                    json!({}),
-                )
-                .await?;
+                users::insert(&mut tx, id, &UserWrite::from_doc(&doc, id)?).await?;
+                ("user.provision", json!({}))
             }
             Kind::Groups => {
                 let w = GroupWrite::from_doc(&doc)?;
                 groups::insert(&mut tx, id, &w).await?;
-                let details = json!({ "membersAdded": w.members.len() });
-                store::audit(
-                    &mut tx,
-                    call.client,
-                    call.request_id,
+                (
                     "group.provision",
-                    ("Group", id),
-                    details,
+                    json!({ "membersAdded": w.members.len() }),
                 )
-                .await?;
             }
-        }
+        };
+        store::audit(&mut tx, call, action, (kind.rt().name, id), details).await?;
         let created = self.load(&mut tx, kind, id, false, true).await?;
         tx.commit().await?;
         Ok(created)
@@ -319,7 +305,7 @@ impl Scim {
         change: impl FnOnce(&Value) -> Result<Value, ScimError>,
     ) -> Result<Resource, ScimError> {
         let mut tx = self.begin(call.client).await?;
-        match kind {
+        let (action, details) = match kind {
             Kind::Users => {
                 let row = users::load(&mut tx, id, true)
                     .await?
@@ -335,15 +321,7 @@ impl Scim {
                     _ => "user.update",
                 };
                 let details = json!({ "attributes": store::changed_attributes(&before, &after) });
-                store::audit(
-                    &mut tx,
-                    call.client,
-                    call.request_id,
-                    action,
-                    ("User", id),
-                    details,
-                )
-                .await?;
+                (action, details)
             }
             Kind::Groups => {
                 let row = groups::load(&mut tx, id, true, true)
@@ -360,17 +338,10 @@ impl Scim {
                     "membersAdded": w.members.difference(&members_before).count(),
                     "membersRemoved": members_before.difference(&w.members).count(),
                 });
-                store::audit(
-                    &mut tx,
-                    call.client,
-                    call.request_id,
-                    "group.update",
-                    ("Group", id),
-                    details,
-                )
-                .await?;
+                ("group.update", details)
             }
-        }
+        };
+        store::audit(&mut tx, call, action, (kind.rt().name, id), details).await?;
         let updated = self.load(&mut tx, kind, id, false, true).await?;
         tx.commit().await?;
         Ok(updated)
@@ -396,15 +367,7 @@ impl Scim {
         if !done {
             return Err(not_found(kind, id));
         }
-        store::audit(
-            &mut tx,
-            call.client,
-            call.request_id,
-            action,
-            (target, id),
-            json!({}),
-        )
-        .await?;
+        store::audit(&mut tx, call, action, (target, id), json!({})).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -9,7 +9,7 @@ use prep_tenancy::TenantTx;
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::tokens::ScimClient;
+use super::service::Call;
 use super::{ScimError, ScimType};
 
 /// RFC 3339 with milliseconds, as IdPs parse it.
@@ -114,8 +114,7 @@ pub(super) async fn set_locations(
 /// changed, never the values (they are personal data).
 pub(super) async fn audit(
     tx: &mut TenantTx,
-    client: ScimClient,
-    request_id: &str,
+    call: Call<'_>,
     action: &str,
     target: (&str, Uuid),
     details: Value,
@@ -126,11 +125,11 @@ pub(super) async fn audit(
          values ($1, 'scim', $2, $3, $4, $5, $6, $7)",
     )
     .bind(tx.tenant().as_uuid())
-    .bind(client.token_id)
+    .bind(call.client.token_id)
     .bind(action)
     .bind(target.0)
     .bind(target.1)
-    .bind(request_id)
+    .bind(call.request_id)
     .bind(details)
     .execute(tx.conn())
     .await?;

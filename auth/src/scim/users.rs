@@ -8,6 +8,8 @@ use prep_tenancy::TenantTx;
 use serde_json::{json, Map, Value};
 use uuid::Uuid;
 
+type PgQuery<'q> = sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>;
+
 use super::schema::{ENTERPRISE_USER, PREP_USER, USER};
 use super::store::{self, rfc3339, version};
 use super::{ScimError, ScimType};
@@ -203,6 +205,21 @@ impl UserWrite {
         })
     }
 
+    /// Binds the written columns, in the order both statements list them.
+    fn bind<'q>(&'q self, q: PgQuery<'q>) -> PgQuery<'q> {
+        q.bind(&self.email)
+            .bind(&self.user_name)
+            .bind(&self.external_id)
+            .bind(&self.display_name)
+            .bind(self.active)
+            .bind(&self.name)
+            .bind(&self.emails)
+            .bind(&self.phone_numbers)
+            .bind(&self.addresses)
+            .bind(&self.profile)
+            .bind(&self.enterprise)
+    }
+
     /// Whether the write deactivates or reactivates.
     pub fn active(&self) -> bool {
         self.active
@@ -237,54 +254,34 @@ pub(super) async fn load(
 
 /// Inserts a new user.
 pub(super) async fn insert(tx: &mut TenantTx, id: Uuid, w: &UserWrite) -> Result<(), ScimError> {
-    sqlx::query(
+    let insert = sqlx::query(
         "insert into users (tenant_id, id, email, email_normalized, user_name, external_id,
                             display_name, active, name, emails, phone_numbers, addresses, profile,
                             enterprise)
          values ($1, $2, $3, lower($3), $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
     )
     .bind(tx.tenant().as_uuid())
-    .bind(id)
-    .bind(&w.email)
-    .bind(&w.user_name)
-    .bind(&w.external_id)
-    .bind(&w.display_name)
-    .bind(w.active)
-    .bind(&w.name)
-    .bind(&w.emails)
-    .bind(&w.phone_numbers)
-    .bind(&w.addresses)
-    .bind(&w.profile)
-    .bind(&w.enterprise)
-    .execute(tx.conn())
-    .await
-    .map_err(store::constraint)?;
+    .bind(id);
+    w.bind(insert)
+        .execute(tx.conn())
+        .await
+        .map_err(store::constraint)?;
     store::set_locations(tx, id, &w.locations).await
 }
 
 /// Overwrites a user with `w`.
 pub(super) async fn update(tx: &mut TenantTx, id: Uuid, w: &UserWrite) -> Result<(), ScimError> {
-    sqlx::query(
+    let update = sqlx::query(
         "update users set email = $2, email_normalized = lower($2), user_name = $3,
                 external_id = $4, display_name = $5, active = $6, name = $7, emails = $8,
                 phone_numbers = $9, addresses = $10, profile = $11, enterprise = $12
          where id = $1",
     )
-    .bind(id)
-    .bind(&w.email)
-    .bind(&w.user_name)
-    .bind(&w.external_id)
-    .bind(&w.display_name)
-    .bind(w.active)
-    .bind(&w.name)
-    .bind(&w.emails)
-    .bind(&w.phone_numbers)
-    .bind(&w.addresses)
-    .bind(&w.profile)
-    .bind(&w.enterprise)
-    .execute(tx.conn())
-    .await
-    .map_err(store::constraint)?;
+    .bind(id);
+    w.bind(update)
+        .execute(tx.conn())
+        .await
+        .map_err(store::constraint)?;
     store::set_locations(tx, id, &w.locations).await
 }
 
