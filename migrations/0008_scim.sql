@@ -69,6 +69,11 @@ alter table groups
   add constraint groups_external_id_check check (length(external_id) between 1 and 256);
 create unique index groups_external_id_key on groups (tenant_id, external_id) where external_id is not null;
 
+-- An IdP's first import writes thousands of rows in seconds; re-analyse
+-- these tables early so plans see the real tenant sizes soon after.
+alter table users set (autovacuum_analyze_scale_factor = 0.02, autovacuum_analyze_threshold = 200);
+alter table group_members set (autovacuum_analyze_scale_factor = 0.02, autovacuum_analyze_threshold = 200);
+
 -- A group's version (SCIM ETag, meta.lastModified) moves with its members.
 create function touch_groups_of_members() returns trigger
 language plpgsql

@@ -78,6 +78,13 @@ pub(super) async fn set_locations(
     user: Uuid,
     store_numbers: &[String],
 ) -> Result<(), ScimError> {
+    if store_numbers.is_empty() {
+        sqlx::query("delete from user_locations where user_id = $1")
+            .bind(user)
+            .execute(tx.conn())
+            .await?;
+        return Ok(());
+    }
     let wanted: BTreeSet<&str> = store_numbers.iter().map(String::as_str).collect();
     let found: Vec<(Uuid, String)> =
         sqlx::query_as("select id, store_number from locations where store_number = any($1)")

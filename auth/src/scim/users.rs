@@ -266,6 +266,9 @@ pub(super) async fn insert(tx: &mut TenantTx, id: Uuid, w: &UserWrite) -> Result
         .execute(tx.conn())
         .await
         .map_err(store::constraint)?;
+    if w.locations.is_empty() {
+        return Ok(());
+    }
     store::set_locations(tx, id, &w.locations).await
 }
 
