@@ -121,11 +121,19 @@ pub fn apply(
     ops: &[Operation],
     rt: &'static ResourceType,
 ) -> Result<(), ScimError> {
-    for op in ops {
-        match &op.path {
-            None => apply_without_path(doc, op, rt)?,
-            Some(path) => apply_path(doc, op.op, path, op.value.as_ref(), rt)?,
-        }
+    for (i, op) in ops.iter().enumerate() {
+        let applied = match &op.path {
+            None => apply_without_path(doc, op, rt),
+            Some(path) => apply_path(doc, op.op, path, op.value.as_ref(), rt),
+        };
+        // name the failing operation: an IdP admin reads this in a log
+        applied.map_err(|e| match e {
+            ScimError::BadRequest { scim_type, detail } => ScimError::BadRequest {
+                scim_type,
+                detail: format!("Operations[{i}]: {detail}"),
+            },
+            other => other,
+        })?;
     }
     Ok(())
 }
@@ -171,12 +179,15 @@ fn apply_without_path(
             }
             return Err(bad_path(format!("unknown attribute '{}'", short(key))));
         };
-        if r.attr.name == "id" && r.sub.is_none() {
-            // Okta's group rename carries the group's own id.
-            if doc.get("id") == Some(v) {
+        if !writable(r.attr) && r.sub.is_none() {
+            // Okta's group rename carries the group's own id; a read-only
+            // attribute repeated as it stands (`"groups": []`) changes nothing.
+            let current = container(doc, r)?.get(r.attr.name).cloned();
+            let unchanged = current.as_ref() == Some(v) || (current.is_none() && is_empty(v));
+            if unchanged {
                 continue;
             }
-            return Err(mutability("id"));
+            return Err(mutability(r.attr.name));
         }
         set(doc, r, v, op.op)?;
     }
@@ -185,6 +196,16 @@ fn apply_without_path(
 
 fn short(s: &str) -> String {
     s.chars().take(100).collect()
+}
+
+/// `null`, `[]` or `{}`.
+pub(super) fn is_empty(v: &Value) -> bool {
+    match v {
+        Value::Null => true,
+        Value::Array(a) => a.is_empty(),
+        Value::Object(o) => o.is_empty(),
+        _ => false,
+    }
 }
 
 fn apply_path(

@@ -121,6 +121,13 @@ fn group_membership_shapes() {
     )
     .expect("removing a non-member is a no-op");
     assert_eq!(idem["members"].as_array().map(Vec::len), Some(2));
+    let user_groups = run(
+        user(),
+        json!([{ "op": "replace", "value": { "groups": [], "active": false } }]),
+        &USERS,
+    )
+    .expect("a read-only attribute repeated as it stands is ignored");
+    assert_eq!(user_groups["active"], false);
     let other_id = run(
         json!({ "id": "g1", "displayName": "C" }),
         json!([{ "op": "replace", "value": { "id": "g2" } }]),

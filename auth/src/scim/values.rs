@@ -78,8 +78,10 @@ pub fn canonical_resource(
             continue;
         }
         let Some(r) = rt.resolve_path(key) else {
-            if key.to_ascii_lowercase().starts_with("urn:") {
-                continue; // an extension we do not serve
+            // an extension we do not serve, or an attribute we do not keep
+            // sent empty (Entra's `"roles": []`)
+            if key.to_ascii_lowercase().starts_with("urn:") || super::patch::is_empty(value) {
+                continue;
             }
             return Err(invalid(format!("unknown attribute '{}'", short(key))));
         };
