@@ -33,6 +33,9 @@ pub struct ConnectionInput {
     pub provisioning: Provisioning,
     /// Whether sign-in through it is allowed.
     pub enabled: bool,
+    /// How a first sign-in finds a SCIM-provisioned user: by subject =
+    /// externalId (`true`) or by login name = userName (`false`).
+    pub scim_link_by_external_id: bool,
 }
 
 /// A problem with one field of the input.
@@ -163,8 +166,9 @@ pub async fn create(
     let tenant = tx.tenant().as_uuid();
     let result = sqlx::query(
         "insert into sso_connections (tenant_id, id, name, issuer, client_id, client_secret_sealed,
-             scopes, email_claim, name_claim, groups_claim, role_mappings, provisioning, enabled)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+             scopes, email_claim, name_claim, groups_claim, role_mappings, provisioning, enabled,
+             scim_link)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
     )
     .bind(tenant)
     .bind(id)
@@ -182,6 +186,7 @@ pub async fn create(
     )
     .bind(input.provisioning.as_str())
     .bind(input.enabled)
+    .bind(scim_link(input))
     .execute(tx.conn())
     .await;
     match result {
@@ -193,6 +198,14 @@ pub async fn create(
             )]))
         }
         Err(e) => Err(AdminError::Store(e.into())),
+    }
+}
+
+fn scim_link(input: &ConnectionInput) -> &'static str {
+    if input.scim_link_by_external_id {
+        "external_id"
+    } else {
+        "user_name"
     }
 }
 
@@ -219,7 +232,8 @@ pub async fn update(
     let done = sqlx::query(
         "update sso_connections set name = $2, issuer = $3, client_id = $4,
              client_secret_sealed = coalesce($5, client_secret_sealed), scopes = $6, email_claim = $7,
-             name_claim = $8, groups_claim = $9, role_mappings = $10, provisioning = $11, enabled = $12
+             name_claim = $8, groups_claim = $9, role_mappings = $10, provisioning = $11, enabled = $12,
+             scim_link = $13
          where id = $1",
     )
     .bind(id)
@@ -234,6 +248,7 @@ pub async fn update(
     .bind(serde_json::to_value(&input.role_mappings).map_err(|e| AdminError::Internal(e.to_string()))?)
     .bind(input.provisioning.as_str())
     .bind(input.enabled)
+    .bind(scim_link(input))
     .execute(tx.conn())
     .await
     .map_err(TenancyError::from)?;
@@ -384,6 +399,7 @@ mod tests {
             groups_claim: "groups".into(),
             role_mappings: vec![],
             provisioning: Provisioning::Jit,
+            scim_link_by_external_id: false,
             enabled: true,
         }
     }

@@ -40,6 +40,16 @@ impl From<SsoProvisioning> for Provisioning {
     }
 }
 
+/// How a first sign-in finds a user that SCIM provisioned.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SsoScimLink {
+    /// The IdP's login name (`preferred_username`, else the e-mail) is the
+    /// SCIM userName (Okta; Entra with UPN as userName).
+    UserName,
+    /// The IdP's subject is the SCIM externalId.
+    ExternalId,
+}
+
 /// An IdP group that grants a role.
 #[derive(SimpleObject, Clone, Debug)]
 pub struct SsoRoleMapping {
@@ -86,6 +96,8 @@ pub struct SsoConnection {
     pub role_mappings: Vec<SsoRoleMapping>,
     /// Who may sign in.
     pub provisioning: SsoProvisioning,
+    /// How a first sign-in finds a SCIM-provisioned user.
+    pub scim_link: SsoScimLink,
     /// Whether sign-in through it is allowed.
     pub enabled: bool,
     /// Its e-mail domains.
@@ -143,13 +155,14 @@ type Row = (
     bool,
     DateTime<Utc>,
     DateTime<Utc>,
+    String,
 );
 
 /// Reads one connection (without its secret) and its domains.
 pub(crate) async fn load(tx: &mut prep_tenancy::TenantTx, id: Uuid) -> ApiResult<SsoConnection> {
     let row: Option<Row> = sqlx::query_as(
         "select id, name, issuer, client_id, scopes, email_claim, name_claim, groups_claim,
-                role_mappings, provisioning, enabled, created_at, updated_at
+                role_mappings, provisioning, enabled, created_at, updated_at, scim_link
          from sso_connections where id = $1",
     )
     .bind(id)
@@ -169,6 +182,7 @@ pub(crate) async fn load(tx: &mut prep_tenancy::TenantTx, id: Uuid) -> ApiResult
         enabled,
         created_at,
         updated_at,
+        scim_link,
     ) = row.ok_or(ApiError::NotFound("SSO connection"))?;
     let domains: Vec<(String, bool, String)> = sqlx::query_as(
         "select domain, verified_at is not null, verification_token
@@ -202,6 +216,11 @@ pub(crate) async fn load(tx: &mut prep_tenancy::TenantTx, id: Uuid) -> ApiResult
             "scim_only" => SsoProvisioning::ScimOnly,
             "jit_then_scim" => SsoProvisioning::JitThenScim,
             _ => SsoProvisioning::Jit,
+        },
+        scim_link: if scim_link == "external_id" {
+            SsoScimLink::ExternalId
+        } else {
+            SsoScimLink::UserName
         },
         enabled,
         domains: domains

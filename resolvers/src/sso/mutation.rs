@@ -4,7 +4,7 @@ use prep_auth::sso::RoleMapping;
 use prep_auth::Target;
 use serde_json::json;
 
-use super::{load, service, SsoConnection, SsoDomain, SsoProvisioning, SSO_WRITE};
+use super::{load, service, SsoConnection, SsoDomain, SsoProvisioning, SsoScimLink, SSO_WRITE};
 use crate::audit;
 use crate::context::request;
 use crate::enums::Role;
@@ -55,6 +55,9 @@ pub struct SsoConnectionInput {
     /// Whether sign-in through it is allowed.
     #[graphql(default = true)]
     pub enabled: bool,
+    /// How a first sign-in finds a user SCIM provisioned before.
+    #[graphql(default_with = "SsoScimLink::UserName")]
+    pub scim_link: SsoScimLink,
 }
 
 /// An e-mail domain to route to a connection.
@@ -118,6 +121,7 @@ fn to_input(input: SsoConnectionInput) -> Result<ConnectionInput, ApiError> {
         role_mappings: mappings,
         provisioning: input.provisioning.into(),
         enabled: input.enabled,
+        scim_link_by_external_id: input.scim_link == SsoScimLink::ExternalId,
     })
 }
 

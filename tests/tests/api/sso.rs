@@ -59,6 +59,7 @@ pub(crate) async fn connect(
             }],
             provisioning: mode,
             enabled: true,
+            scim_link_by_external_id: false,
         },
     )
     .await

@@ -34,13 +34,25 @@ async fn scim_provisioned_users_are_found_at_first_sign_in() {
     let (status, _, body) = with_session(&app, &session, "GET", "/auth/session", &[], None).await;
     assert_eq!(status, StatusCode::OK, "{body}");
 
-    // linked by subject = externalId when the connection says so
+    // linked by subject = externalId when the admin says so
+    let update = app
+        .graphql(
+            &acme.token,
+            "mutation($id: ID!, $input: SsoConnectionInput!) { updateSsoConnection(id: $id, input: $input) {
+                connection { scimLink } userErrors { field message } } }",
+            json!({ "id": prep_resolvers::ids::encode(prep_resolvers::ids::NodeType::SsoConnection, connection),
+                    "input": { "name": "acme IdP", "issuer": idp.issuer(), "clientId": "prep-acme",
+                               "scopes": ["email", "profile", "groups"], "provisioning": "SCIM_ONLY",
+                               "scimLink": "EXTERNAL_ID" } }),
+        )
+        .await;
+    assert_eq!(
+        update.data()["updateSsoConnection"]["connection"]["scimLink"],
+        "EXTERNAL_ID",
+        "{}",
+        update.body
+    );
     let admin = app.admin_pool().await;
-    sqlx::query("update sso_connections set scim_link = 'external_id' where id = $1")
-        .bind(connection)
-        .execute(&admin)
-        .await
-        .expect("link by external id");
     let body = json!({
         "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
         "userName": "e.smith", "externalId": "erin",
