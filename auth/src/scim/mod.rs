@@ -8,6 +8,7 @@
 pub mod discovery;
 mod error;
 pub mod filter;
+mod filter_compare;
 mod filter_sql;
 mod groups;
 pub mod list;
