@@ -272,7 +272,15 @@ impl Scim {
         if let Value::Object(map) = &mut doc {
             map.insert("id".into(), json!(id));
         }
-        self.write(call, kind, id, if_match, |_| Ok(doc)).await
+        self.write(call, kind, id, if_match, |current| {
+            // A PUT that leaves `active` out must not reactivate a user the
+            // IdP deactivated: absent means "as it is", not the default.
+            if let (Value::Object(map), Some(active)) = (&mut doc, current.get("active")) {
+                map.entry("active").or_insert_with(|| active.clone());
+            }
+            Ok(doc)
+        })
+        .await
     }
 
     /// `PATCH`: the operations apply in order, all or none.

@@ -109,6 +109,19 @@ async fn okta_lifecycle_create_find_update_deactivate() {
         .await;
     assert_eq!(off.status, StatusCode::OK, "{}", off.body);
     assert_eq!(off.body["active"], false);
+    // a later PUT without `active` keeps the user deactivated
+    let mut without_active = off.body.clone();
+    without_active.as_object_mut().map(|o| o.remove("active"));
+    without_active["title"] = json!("Former Kitchen Manager");
+    let put = idp
+        .call(Method::PUT, &format!("/Users/{id}"), Some(without_active))
+        .await;
+    assert_eq!(
+        (put.status, put.body["active"].clone()),
+        (StatusCode::OK, json!(false)),
+        "{}",
+        put.body
+    );
     assert!(
         app.refused_soon(&token).await,
         "deactivation retires tokens at once"
@@ -124,7 +137,12 @@ async fn okta_lifecycle_create_find_update_deactivate() {
     .expect("audit");
     assert_eq!(
         actions,
-        ["user.provision", "user.update", "user.deactivate"]
+        [
+            "user.provision",
+            "user.update",
+            "user.deactivate",
+            "user.update"
+        ]
     );
 }
 
