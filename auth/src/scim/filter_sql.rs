@@ -8,7 +8,7 @@ use sqlx::{Postgres, QueryBuilder};
 
 use super::filter::{AttrRef, Expr};
 use super::filter_compare::{compare, present};
-use super::schema::{Kind, ResourceType, ENTERPRISE_USER, PREP_USER};
+use super::schema::{Kind, ResourceType, ENTERPRISE_USER, GROUP, PREP_USER, USER};
 use super::{ScimError, ScimType};
 
 pub(super) type Qb<'a> = QueryBuilder<'a, Postgres>;
@@ -26,6 +26,9 @@ pub(super) struct Scalar {
 /// correlated to the outer row; `sub` maps a sub-attribute to a scalar.
 struct Elements {
     from: String,
+    /// The condition tying the elements to the outer row ("" for jsonb
+    /// arrays of the row itself).
+    on: &'static str,
     sub: fn(&str) -> Option<Scalar>,
 }
 
@@ -104,8 +107,33 @@ fn group_member(name: &str) -> Option<Scalar> {
     }
 }
 
+/// `schemas` (RFC 7644's `schemas eq "…enterprise:2.0:User"`): the core
+/// schema always, an extension when the resource carries some of it.
+fn schemas(rt: &'static ResourceType) -> Target {
+    let from = if rt.name == "User" {
+        format!(
+            "(select '{USER}' as s union all select '{ENTERPRISE_USER}' where u.enterprise <> '{{}}'::jsonb \
+             union all select '{PREP_USER}' where exists (select 1 from user_locations ul \
+             where ul.tenant_id = u.tenant_id and ul.user_id = u.id)) as sc"
+        )
+    } else {
+        format!("(select '{GROUP}' as s) as sc")
+    };
+    Target::Multi(
+        Elements {
+            from,
+            on: "",
+            sub: |name| (name == "value").then(|| text("sc.s", false)),
+        },
+        None,
+    )
+}
+
 /// What an attribute path names in SQL, for users (`u`) or groups (`g`).
 fn target(rt: &'static ResourceType, a: &AttrRef) -> Result<Target, ScimError> {
+    if a.uri.is_none() && a.sub.is_none() && a.name.eq_ignore_ascii_case("schemas") {
+        return Ok(schemas(rt));
+    }
     let resolved = rt
         .resolve(a.uri.as_deref(), &a.name, a.sub.as_deref())
         .ok_or_else(|| invalid(format!("unknown attribute '{}'", shown(a))))?;
@@ -165,6 +193,7 @@ fn target(rt: &'static ResourceType, a: &AttrRef) -> Result<Target, ScimError> {
             Ok(Target::Multi(
                 Elements {
                     from: json_elements(column, "u"),
+                    on: "",
                     sub: json_sub,
                 },
                 sub_name,
@@ -172,27 +201,27 @@ fn target(rt: &'static ResourceType, a: &AttrRef) -> Result<Target, ScimError> {
         }
         ("groups", _) => Ok(Target::Multi(
             Elements {
-                from: "group_members m join groups gr on gr.tenant_id = m.tenant_id and gr.id = m.group_id \
-                       where m.tenant_id = u.tenant_id and m.user_id = u.id"
+                from: "group_members m join groups gr on gr.tenant_id = m.tenant_id and gr.id = m.group_id"
                     .into(),
+                on: "m.tenant_id = u.tenant_id and m.user_id = u.id",
                 sub: user_group,
             },
             sub_name,
         )),
         ("members", _) => Ok(Target::Multi(
             Elements {
-                from: "group_members m join users mu on mu.tenant_id = m.tenant_id and mu.id = m.user_id \
-                       where m.tenant_id = g.tenant_id and m.group_id = g.id"
+                from: "group_members m join users mu on mu.tenant_id = m.tenant_id and mu.id = m.user_id"
                     .into(),
+                on: "m.tenant_id = g.tenant_id and m.group_id = g.id",
                 sub: group_member,
             },
             sub_name,
         )),
         ("locations", _) if resolved.schema.id == PREP_USER => Ok(Target::Multi(
             Elements {
-                from: "user_locations ul join locations l on l.tenant_id = ul.tenant_id and l.id = ul.location_id \
-                       where ul.tenant_id = u.tenant_id and ul.user_id = u.id"
+                from: "user_locations ul join locations l on l.tenant_id = ul.tenant_id and l.id = ul.location_id"
                     .into(),
+                on: "ul.tenant_id = u.tenant_id and ul.user_id = u.id",
                 sub: store_number,
             },
             Some("value".into()),
@@ -247,17 +276,14 @@ pub(super) fn push(
                 qb.push(format!("({sql} is not null and {sql} <> '{{}}'::jsonb)"));
             }
             Target::Multi(el, sub) => {
-                qb.push(format!("exists (select 1 from {}", el.from));
+                open(qb, &el);
                 match sub {
-                    None => {}
+                    None => {
+                        qb.push("true");
+                    }
                     Some(name) => {
                         let s = (el.sub)(&name)
                             .ok_or_else(|| invalid(format!("unknown attribute '{}'", shown(a))))?;
-                        qb.push(if el.from.contains(" where ") {
-                            " and "
-                        } else {
-                            " where "
-                        });
                         present(qb, &s);
                     }
                 }
@@ -279,24 +305,14 @@ pub(super) fn push(
                 let name = sub.unwrap_or_else(|| "value".into());
                 let s = (el.sub)(&name)
                     .ok_or_else(|| invalid(format!("unknown attribute '{}'", shown(a))))?;
-                qb.push(format!("exists (select 1 from {}", el.from));
-                qb.push(if el.from.contains(" where ") {
-                    " and "
-                } else {
-                    " where "
-                });
+                open(qb, &el);
                 compare(qb, &s, *op, lit, a)?;
                 qb.push(")");
             }
         },
         Expr::ValuePath(a, inner) => match target(rt, a)? {
             Target::Multi(el, None) => {
-                qb.push(format!("exists (select 1 from {}", el.from));
-                qb.push(if el.from.contains(" where ") {
-                    " and "
-                } else {
-                    " where "
-                });
+                open(qb, &el);
                 push_element(qb, inner, &el, a)?;
                 qb.push(")");
             }
@@ -309,6 +325,14 @@ pub(super) fn push(
         },
     }
     Ok(())
+}
+
+/// Opens `exists (select 1 from <elements> where [<correlation> and] `.
+fn open(qb: &mut Qb<'_>, el: &Elements) {
+    qb.push(format!("exists (select 1 from {} where ", el.from));
+    if !el.on.is_empty() {
+        qb.push(format!("{} and ", el.on));
+    }
 }
 
 /// The inner filter of a value path, over one element.

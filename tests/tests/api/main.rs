@@ -12,6 +12,7 @@ mod isolation;
 mod runtime_role;
 mod scim_edge;
 mod scim_groups;
+mod scim_rfc;
 mod scim_users;
 mod sso;
 mod sso_scim;
