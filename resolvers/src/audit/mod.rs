@@ -48,7 +48,8 @@ pub struct AuditEvent {
     pub(crate) id: Uuid,
     /// When it happened.
     pub occurred_at: DateTime<Utc>,
-    /// `user`, `connector`, `system` or `operator`.
+    /// `user`, `connector`, `system`, `operator` or `scim` (an IdP
+    /// provisioning with a SCIM token; `actorId` is the token).
     pub actor_type: String,
     #[graphql(skip)]
     pub(crate) actor_id: Option<Uuid>,
@@ -73,7 +74,11 @@ impl AuditEvent {
 
     /// The actor's global id, when it has one.
     async fn actor_id(&self) -> Option<ID> {
-        self.actor_id.map(|id| ids::encode(NodeType::User, id))
+        let ty = match self.actor_type.as_str() {
+            "scim" => NodeType::ScimToken,
+            _ => NodeType::User,
+        };
+        self.actor_id.map(|id| ids::encode(ty, id))
     }
 
     /// The target's global id.
@@ -88,6 +93,9 @@ impl AuditEvent {
             NodeType::Tenant,
             NodeType::User,
             NodeType::RoleGrant,
+            NodeType::Group,
+            NodeType::SsoConnection,
+            NodeType::ScimToken,
         ]
         .into_iter()
         .find(|t| t.name() == self.target_type)?;

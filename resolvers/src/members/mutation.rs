@@ -232,7 +232,8 @@ impl MembersMutation {
         rc.authorize(MEMBERS_WRITE, Target::Tenant).await?;
         let mut tx = rc.scope.begin_write().await?;
         let grant = sqlx::query!(
-            "select role, user_id, location_id, source from role_grants where id = $1 for update",
+            "select role, user_id, group_id, location_id, at_assigned_locations, source
+             from role_grants where id = $1 for update",
             grant_id
         )
         .fetch_optional(tx.conn())
@@ -274,8 +275,10 @@ impl MembersMutation {
             (NodeType::RoleGrant, grant_id),
             json!({
                 "userId": grant.user_id.map(|u| ids::encode(NodeType::User, u)),
+                "groupId": grant.group_id.map(|g| ids::encode(NodeType::Group, g)),
                 "role": grant.role,
                 "locationId": grant.location_id.map(|l| ids::encode(NodeType::Location, l)),
+                "atAssignedLocations": grant.at_assigned_locations,
                 "source": grant.source,
             }),
         )

@@ -146,6 +146,38 @@ async fn okta_lifecycle_create_find_update_deactivate() {
     );
 }
 
+/// The tenant's own audit trail shows provisioning by the SCIM token.
+#[tokio::test]
+async fn provisioning_shows_in_the_audit_trail_as_the_scim_token() {
+    let app = TestApp::new().await;
+    let acme = app.tenant("acme").await;
+    let idp = app.idp(&acme).await;
+    let id = idp.create_user("audited@acme.example").await;
+    let r = app
+        .graphql(
+            &acme.token,
+            "{ auditEvents(first: 5) { nodes { actorType actorId action targetType targetId } } scimTokens { id } }",
+            json!({}),
+        )
+        .await;
+    let data = r.data();
+    let event = data["auditEvents"]["nodes"]
+        .as_array()
+        .and_then(|n| n.iter().find(|e| e["action"] == "user.provision"))
+        .cloned()
+        .expect("a user.provision event");
+    assert_eq!(event["actorType"], "scim");
+    assert_eq!(event["actorId"], data["scimTokens"][0]["id"]);
+    let target = prep_resolvers::ids::encode(
+        prep_resolvers::ids::NodeType::User,
+        id.parse().expect("uuid"),
+    );
+    assert_eq!(
+        (event["targetType"].clone(), event["targetId"].clone()),
+        (json!("User"), json!(target.0))
+    );
+}
+
 #[tokio::test]
 async fn entra_patch_shapes_apply_atomically() {
     let app = TestApp::new().await;
