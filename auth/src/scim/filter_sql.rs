@@ -8,7 +8,7 @@ use sqlx::{Postgres, QueryBuilder};
 
 use super::filter::{AttrRef, Expr};
 use super::filter_compare::{compare, present};
-use super::schema::{Kind, ResourceType, ENTERPRISE_USER, GROUP, PREP_USER, USER};
+use super::schema::{Attr, Kind, ResourceType, ENTERPRISE_USER, GROUP, PREP_USER, USER};
 use super::{ScimError, ScimType};
 
 pub(super) type Qb<'a> = QueryBuilder<'a, Postgres>;
@@ -23,13 +23,30 @@ pub(super) struct Scalar {
 }
 
 /// The elements of a multi-valued attribute: `from` is a FROM clause
-/// correlated to the outer row; `sub` maps a sub-attribute to a scalar.
+/// correlated to the outer row; `column` maps a sub-attribute, named as the
+/// catalogue spells it, to a scalar.
 struct Elements {
+    /// The catalogue attribute (none for the `schemas` pseudo-attribute).
+    attr: Option<&'static Attr>,
     from: String,
     /// The condition tying the elements to the outer row ("" for jsonb
     /// arrays of the row itself).
     on: &'static str,
-    sub: fn(&str) -> Option<Scalar>,
+    column: fn(&str) -> Option<Scalar>,
+}
+
+impl Elements {
+    /// One sub-attribute's scalar. Names resolve through the catalogue
+    /// (case-insensitively), so only catalogue names ever reach the SQL; a
+    /// multi-valued simple attribute has just `value`.
+    fn sub(&self, name: &str) -> Option<Scalar> {
+        let canonical = match self.attr {
+            Some(a) if !a.sub.is_empty() => a.sub_attr(name)?.name,
+            _ if name.eq_ignore_ascii_case("value") => "value",
+            _ => return None,
+        };
+        (self.column)(canonical)
+    }
 }
 
 enum Target {
@@ -121,9 +138,10 @@ fn schemas(rt: &'static ResourceType) -> Target {
     };
     Target::Multi(
         Elements {
+            attr: None,
             from,
             on: "",
-            sub: |name| (name == "value").then(|| text("sc.s", false)),
+            column: |name| (name == "value").then(|| text("sc.s", false)),
         },
         None,
     )
@@ -192,37 +210,41 @@ fn target(rt: &'static ResourceType, a: &AttrRef) -> Result<Target, ScimError> {
             };
             Ok(Target::Multi(
                 Elements {
+                    attr: Some(attr),
                     from: json_elements(column, "u"),
                     on: "",
-                    sub: json_sub,
+                    column: json_sub,
                 },
                 sub_name,
             ))
         }
         ("groups", _) => Ok(Target::Multi(
             Elements {
+                attr: Some(attr),
                 from: "group_members m join groups gr on gr.tenant_id = m.tenant_id and gr.id = m.group_id"
                     .into(),
                 on: "m.tenant_id = u.tenant_id and m.user_id = u.id",
-                sub: user_group,
+                column: user_group,
             },
             sub_name,
         )),
         ("members", _) => Ok(Target::Multi(
             Elements {
+                attr: Some(attr),
                 from: "group_members m join users mu on mu.tenant_id = m.tenant_id and mu.id = m.user_id"
                     .into(),
                 on: "m.tenant_id = g.tenant_id and m.group_id = g.id",
-                sub: group_member,
+                column: group_member,
             },
             sub_name,
         )),
         ("locations", _) if resolved.schema.id == PREP_USER => Ok(Target::Multi(
             Elements {
+                attr: Some(attr),
                 from: "user_locations ul join locations l on l.tenant_id = ul.tenant_id and l.id = ul.location_id"
                     .into(),
                 on: "ul.tenant_id = u.tenant_id and ul.user_id = u.id",
-                sub: store_number,
+                column: store_number,
             },
             Some("value".into()),
         )),
@@ -249,6 +271,16 @@ pub(super) fn push(
     expr: &Expr,
     rt: &'static ResourceType,
 ) -> Result<(), ScimError> {
+    logic(qb, expr, &mut |qb, leaf| push_leaf(qb, leaf, rt))
+}
+
+/// `and`, `or` and `not` around leaves that `leaf` writes (an absent
+/// attribute makes a comparison null, which `not` reads as false).
+fn logic(
+    qb: &mut Qb<'_>,
+    expr: &Expr,
+    leaf: &mut dyn FnMut(&mut Qb<'_>, &Expr) -> Result<(), ScimError>,
+) -> Result<(), ScimError> {
     match expr {
         Expr::And(items) | Expr::Or(items) => {
             let joiner = if matches!(expr, Expr::And(_)) {
@@ -261,15 +293,25 @@ pub(super) fn push(
                 if i > 0 {
                     qb.push(joiner);
                 }
-                push(qb, item, rt)?;
+                logic(qb, item, leaf)?;
             }
             qb.push(")");
+            Ok(())
         }
         Expr::Not(inner) => {
             qb.push("(not coalesce(");
-            push(qb, inner, rt)?;
+            logic(qb, inner, leaf)?;
             qb.push(", false))");
+            Ok(())
         }
+        other => leaf(qb, other),
+    }
+}
+
+/// A presence test, a comparison or a value path over the resource's row.
+fn push_leaf(qb: &mut Qb<'_>, expr: &Expr, rt: &'static ResourceType) -> Result<(), ScimError> {
+    match expr {
+        Expr::And(_) | Expr::Or(_) | Expr::Not(_) => push(qb, expr, rt)?,
         Expr::Present(a) => match target(rt, a)? {
             Target::Scalar(s) => present(qb, &s),
             Target::Complex(sql) => {
@@ -282,7 +324,8 @@ pub(super) fn push(
                         qb.push("true");
                     }
                     Some(name) => {
-                        let s = (el.sub)(&name)
+                        let s = el
+                            .sub(&name)
                             .ok_or_else(|| invalid(format!("unknown attribute '{}'", shown(a))))?;
                         present(qb, &s);
                     }
@@ -303,7 +346,8 @@ pub(super) fn push(
             }
             Target::Multi(el, sub) => {
                 let name = sub.unwrap_or_else(|| "value".into());
-                let s = (el.sub)(&name)
+                let s = el
+                    .sub(&name)
                     .ok_or_else(|| invalid(format!("unknown attribute '{}'", shown(a))))?;
                 open(qb, &el);
                 compare(qb, &s, *op, lit, a)?;
@@ -343,7 +387,7 @@ fn push_element(
     outer: &AttrRef,
 ) -> Result<(), ScimError> {
     let sub_of = |a: &AttrRef| {
-        (el.sub)(&canonical_sub(&a.name)).ok_or_else(|| {
+        el.sub(&a.name).ok_or_else(|| {
             invalid(format!(
                 "unknown sub-attribute '{}' of '{}'",
                 shown(a),
@@ -351,57 +395,17 @@ fn push_element(
             ))
         })
     };
-    match expr {
-        Expr::And(items) | Expr::Or(items) => {
-            let joiner = if matches!(expr, Expr::And(_)) {
-                " and "
-            } else {
-                " or "
-            };
-            qb.push("(");
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    qb.push(joiner);
-                }
-                push_element(qb, item, el, outer)?;
+    logic(qb, expr, &mut |qb, leaf| {
+        match leaf {
+            Expr::Present(a) => present(qb, &sub_of(a)?),
+            Expr::Compare(a, op, lit) => compare(qb, &sub_of(a)?, *op, lit, a)?,
+            Expr::ValuePath(a, _) => {
+                return Err(invalid(format!("'{}' nests a value path", shown(a))));
             }
-            qb.push(")");
+            Expr::And(_) | Expr::Or(_) | Expr::Not(_) => push_element(qb, leaf, el, outer)?,
         }
-        Expr::Not(inner) => {
-            qb.push("(not coalesce(");
-            push_element(qb, inner, el, outer)?;
-            qb.push(", false))");
-        }
-        Expr::Present(a) => present(qb, &sub_of(a)?),
-        Expr::Compare(a, op, lit) => compare(qb, &sub_of(a)?, *op, lit, a)?,
-        Expr::ValuePath(a, _) => {
-            return Err(invalid(format!("'{}' nests a value path", shown(a))));
-        }
-    }
-    Ok(())
-}
-
-/// Sub-attribute names of the multi-valued attributes are few; match them
-/// case-insensitively to their canonical spelling.
-fn canonical_sub(name: &str) -> String {
-    const KNOWN: [&str; 12] = [
-        "value",
-        "display",
-        "type",
-        "primary",
-        "formatted",
-        "streetAddress",
-        "locality",
-        "region",
-        "postalCode",
-        "country",
-        "$ref",
-        "displayName",
-    ];
-    KNOWN
-        .iter()
-        .find(|k| k.eq_ignore_ascii_case(name))
-        .map_or_else(|| name.to_owned(), |k| (*k).to_owned())
+        Ok(())
+    })
 }
 
 /// Appends ` order by …, <alias>.id`.
@@ -445,7 +449,7 @@ pub(super) fn push_order(
         Target::Scalar(s) => format!("lower({})", s.sql),
         Target::Multi(el, sub) if el.from.starts_with("jsonb_array_elements") => {
             let sub = sub.unwrap_or_else(|| "value".into());
-            let s = (el.sub)(&sub).ok_or_else(refused)?;
+            let s = el.sub(&sub).ok_or_else(refused)?;
             format!(
                 "(select lower({}) from {} order by (e.v->>'primary')::boolean desc nulls last limit 1)",
                 s.sql, el.from

@@ -59,6 +59,8 @@ fn bad_filters_are_invalid_filter_errors() {
         r#"name eq "x""#,
         r#"password eq "x""#,
         r#"userName[value eq "x"]"#,
+        r#"emails[shoe eq "x"]"#,
+        r#"urn:prep:params:scim:schemas:extension:prep:2.0:User:locations[type eq "x"]"#,
     ] {
         let e = sql(bad, &USERS).expect_err(bad);
         assert_eq!(e.scim_type(), Some(ScimType::InvalidFilter), "{bad}: {e}");
