@@ -15,6 +15,8 @@ use std::sync::Arc;
 use prep_tenancy::Reach;
 use uuid::Uuid;
 
+use crate::connectors::ScopeSet;
+
 /// A role a user or group can hold.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Role {
@@ -63,12 +65,12 @@ impl Role {
             Role::Owner | Role::Admin => true,
             Role::Auditor => action == Read,
             Role::ComplianceManager => match resource {
-                Members | Sso => false,
+                Members | Sso | Connectors => false,
                 Locations => action == Read,
                 _ => true,
             },
             Role::LocationManager => match (resource, action) {
-                (Members | Sso | Audit, _) => false,
+                (Members | Sso | Audit | Connectors, _) => false,
                 (_, Read) => true,
                 (Locations | Employees | Credentials | Permits | Inspections | Alerts, Write) => {
                     true
@@ -76,7 +78,7 @@ impl Role {
                 (Compliance, Write) => false,
             },
             Role::Staff => match (resource, action) {
-                (Members | Sso | Audit, _) => false,
+                (Members | Sso | Audit | Connectors, _) => false,
                 (_, Read) => true,
                 (_, Write) => false,
             },
@@ -123,6 +125,8 @@ pub enum Resource {
     Members,
     /// SSO connections and domains.
     Sso,
+    /// Connector clients and their keys.
+    Connectors,
 }
 
 /// Read or write. Write implies read.
@@ -157,6 +161,7 @@ impl fmt::Display for Permission {
             Resource::Audit => "audit",
             Resource::Members => "members",
             Resource::Sso => "sso",
+            Resource::Connectors => "connectors",
         };
         let action = match self.1 {
             Action::Read => "read",
@@ -221,13 +226,26 @@ impl Grant {
 }
 
 /// What a principal may do: the gateway itself may do everything; a user
-/// may do what their grants allow.
+/// may do what their grants allow; a connector what its scopes allow, at
+/// its locations.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Access {
     /// The gateway's own work and operator commands.
     Full,
     /// A user's grants (direct and through groups), deduplicated.
     Grants(Arc<[Grant]>),
+    /// A connector's scopes.
+    Scopes(ScopeGrant),
+}
+
+/// What a connector credential carries: its scopes, and the locations it is
+/// restricted to (`None`: the whole tenant).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScopeGrant {
+    /// The scopes (write implies read).
+    pub scopes: ScopeSet,
+    /// The locations it may see and change, if restricted.
+    pub locations: Option<Arc<[Uuid]>>,
 }
 
 impl Access {
@@ -238,11 +256,19 @@ impl Access {
         Access::Grants(grants.into())
     }
 
-    /// The grants (empty for [`Access::Full`]).
+    /// The grants (empty for [`Access::Full`] and connectors).
     pub fn grants(&self) -> &[Grant] {
         match self {
-            Access::Full => &[],
+            Access::Full | Access::Scopes(_) => &[],
             Access::Grants(g) => g,
+        }
+    }
+
+    /// A connector's scopes, if the principal is one.
+    pub fn scopes(&self) -> Option<ScopeSet> {
+        match self {
+            Access::Scopes(g) => Some(g.scopes),
+            Access::Full | Access::Grants(_) => None,
         }
     }
 
@@ -253,6 +279,25 @@ impl Access {
             Access::Grants(grants) => grants
                 .iter()
                 .any(|g| g.covers(target) && g.role.allows(permission)),
+            Access::Scopes(g) => {
+                let here = match (&g.locations, target) {
+                    (None, _) => true,
+                    (Some(ids), Target::Location(id)) => ids.contains(&id),
+                    (Some(_), Target::Tenant) => false,
+                };
+                here && g.scopes.allows(permission)
+            }
+        }
+    }
+
+    /// May the principal do `permission` on at least some target (the
+    /// tenant, or one of its locations)? Batch writes ask this first, then
+    /// check each record's location.
+    pub fn allows_somewhere(&self, permission: Permission) -> bool {
+        match self {
+            Access::Full => true,
+            Access::Grants(grants) => grants.iter().any(|g| g.role.allows(permission)),
+            Access::Scopes(g) => g.scopes.allows(permission),
         }
     }
 
@@ -262,6 +307,14 @@ impl Access {
     pub fn reach(&self) -> Reach {
         match self {
             Access::Full => Reach::Tenant,
+            Access::Scopes(g) => match &g.locations {
+                None => Reach::Tenant,
+                Some(ids) => {
+                    let mut ids = ids.to_vec();
+                    ids.sort_unstable();
+                    Reach::Locations(ids.into())
+                }
+            },
             Access::Grants(grants) => {
                 if grants.iter().any(|g| g.location.is_none()) {
                     return Reach::Tenant;

@@ -1,7 +1,9 @@
 //! Who the caller is and what it may do: the gateway's keyring and tokens,
-//! revocations, roles and permissions, browser sessions and OIDC SSO.
+//! revocations, roles and permissions, browser sessions, OIDC SSO, SCIM
+//! provisioning and connector clients.
 
 pub mod access;
+pub mod connectors;
 mod error;
 mod keyring;
 mod keys;
@@ -12,10 +14,11 @@ pub mod seal;
 mod security;
 pub mod sessions;
 pub mod sso;
+mod sync;
 mod tokens;
 pub mod users;
 
-pub use access::{Access, Action, Grant, Permission, Resource, Role, Target};
+pub use access::{Access, Action, Grant, Permission, Resource, Role, ScopeGrant, Target};
 pub use error::AuthError;
 pub use keyring::{Keyring, Rotation, RotationPolicy};
 pub use keys::SigningKey;
@@ -24,4 +27,7 @@ pub use revocations::RevocationList;
 pub use seal::MasterKey;
 pub use security::SecurityLog;
 pub use sessions::{ActiveSession, SessionPolicy, Sessions};
-pub use tokens::{Claims, Rejection, TokenRejection, TokenService, TokenSettings, TokenSubject};
+pub use sync::IdentitySync;
+pub use tokens::{
+    Claims, ConnectorSubject, Rejection, TokenRejection, TokenService, TokenSettings, TokenSubject,
+};

@@ -14,6 +14,8 @@ pub enum Actor {
     Operator,
     /// The tenant's IdP provisioning through SCIM, by its token's id.
     Scim(Uuid),
+    /// An ERP or HRIS connector, by the connector's id.
+    Connector(Uuid),
 }
 
 impl Actor {
@@ -24,13 +26,14 @@ impl Actor {
             Actor::System => "system",
             Actor::Operator => "operator",
             Actor::Scim(_) => "scim",
+            Actor::Connector(_) => "connector",
         }
     }
 
     /// The `actor_id` stored in audit events, when the actor has one.
     pub fn id(&self) -> Option<Uuid> {
         match self {
-            Actor::User(id) | Actor::Scim(id) => Some(*id),
+            Actor::User(id) | Actor::Scim(id) | Actor::Connector(id) => Some(*id),
             Actor::System | Actor::Operator => None,
         }
     }
@@ -43,6 +46,11 @@ pub enum Via {
     Token,
     /// A browser session cookie; mutations need the session's CSRF token.
     Session(Uuid),
+    /// A connector's API key, by the key's id.
+    ApiKey(Uuid),
+    /// A gateway token a connector obtained with the client credentials
+    /// grant, by the id of the key that authenticated it.
+    ConnectorToken(Uuid),
     /// Work of the gateway or an operator, not a request.
     Internal,
 }

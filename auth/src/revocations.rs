@@ -7,14 +7,14 @@
 //! emergency key rotation reaches every replica at once.
 
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::RwLock;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use prep_tenancy::{Database, IdentityNotice, Revocation};
+use prep_tenancy::{Database, Revocation};
 use uuid::Uuid;
 
-use crate::{AuthError, Keyring};
+use crate::AuthError;
 
 /// User id → tokens issued before this instant (microseconds) are dead.
 #[derive(Debug, Default)]
@@ -40,7 +40,7 @@ impl RevocationList {
     }
 
     /// Forgets cut-offs older than any live token.
-    fn prune(&self, older_than: DateTime<Utc>) {
+    pub(crate) fn prune(&self, older_than: DateTime<Utc>) {
         let limit = older_than.timestamp_micros();
         self.cutoffs
             .write()
@@ -60,58 +60,6 @@ impl RevocationList {
         }
         self.prune(since);
         Ok(())
-    }
-
-    /// Follows new revocations (and keyring changes) until the process
-    /// ends. Reconnects, and reloads both, on its own after the database
-    /// comes back.
-    pub async fn follow(
-        self: Arc<Self>,
-        keyring: Arc<Keyring>,
-        db: Database,
-        token_lifetime: Duration,
-    ) {
-        let mut backoff = Duration::from_millis(200);
-        loop {
-            let mut listener = match db.listen_identity().await {
-                Ok(l) => l,
-                Err(e) => {
-                    tracing::warn!(error = %e, "revocation listener cannot connect; retrying");
-                    tokio::time::sleep(backoff).await;
-                    backoff = (backoff * 2).min(Duration::from_secs(10));
-                    continue;
-                }
-            };
-            backoff = Duration::from_millis(200);
-            // Anything committed before LISTEN took effect is in the tables.
-            self.reload_all(&keyring, &db, token_lifetime).await;
-            loop {
-                match listener.next().await {
-                    Ok(Some(IdentityNotice::Revocation(r))) => self.apply(&r),
-                    Ok(Some(IdentityNotice::KeyringChanged)) => {
-                        if let Err(e) = keyring.reload().await {
-                            tracing::warn!(error = %e, "keyring reload failed");
-                        }
-                    }
-                    Ok(None) => self.reload_all(&keyring, &db, token_lifetime).await,
-                    Err(e) => {
-                        tracing::warn!(error = %e, "revocation listener lost its connection");
-                        break;
-                    }
-                }
-            }
-        }
-    }
-}
-
-impl RevocationList {
-    async fn reload_all(&self, keyring: &Keyring, db: &Database, token_lifetime: Duration) {
-        if let Err(e) = self.load(db, token_lifetime).await {
-            tracing::warn!(error = %e, "revocation reload failed");
-        }
-        if let Err(e) = keyring.reload().await {
-            tracing::warn!(error = %e, "keyring reload failed");
-        }
     }
 }
 

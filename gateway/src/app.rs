@@ -4,12 +4,15 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Duration;
 
+use prep_auth::connectors::cidr::Cidr;
+use prep_auth::connectors::ConnectorAuth;
 use prep_auth::scim::Scim;
 use prep_auth::sso::{Sso, SsoSettings};
 use prep_auth::{
-    AuthError, Keyring, MasterKey, RevocationList, SecurityLog, SessionPolicy, Sessions,
-    TokenService,
+    AuthError, IdentitySync, Keyring, MasterKey, RevocationList, SecurityLog, SessionPolicy,
+    Sessions, TokenService,
 };
+use prep_resolvers::audit::AuditLog;
 use prep_schema::{AppSchema, SchemaOptions};
 use prep_tenancy::Database;
 
@@ -18,6 +21,10 @@ use crate::metrics::Metrics;
 
 /// How often each replica reloads the keyring (and rotates it when due).
 const KEYRING_MAINTENANCE: Duration = Duration::from_secs(60);
+/// How often queued connector key uses are written.
+const USAGE_FLUSH: Duration = Duration::from_secs(15);
+/// How often expired idempotent responses are purged.
+const IDEMPOTENCY_PURGE: Duration = Duration::from_secs(300);
 
 /// Shared state of every request.
 pub struct App {
@@ -35,10 +42,20 @@ pub struct App {
     pub sso: Arc<Sso>,
     /// SCIM provisioning (and its tokens, for the admin API).
     pub scim: Arc<Scim>,
+    /// Connector keys: verification, cache, last use (and issuing, for the
+    /// admin API).
+    pub connectors: Arc<ConnectorAuth>,
+    /// Audit events written off the request path (refused connector keys,
+    /// denied connector fields).
+    pub audit: Arc<AuditLog>,
+    /// Proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<Cidr>,
     /// Refused credentials and other security events.
     pub security: SecurityLog,
-    /// The public GraphQL schema.
+    /// The public GraphQL schema, as users are served it.
     pub schema: AppSchema,
+    /// The same schema with every field checked against connector scopes.
+    pub connector_schema: AppSchema,
     /// Prometheus metrics.
     pub metrics: Metrics,
     /// Set on shutdown so `/readyz` tells the load balancer to stop sending.
@@ -72,12 +89,22 @@ impl App {
             Arc::new(Keyring::open(db.clone(), &master, settings.rotation_policy()).await?);
         let revocations = Arc::new(RevocationList::default());
         revocations.load(&db, settings.token_lifetime()).await?;
-        tokio::spawn(Arc::clone(&revocations).follow(
-            Arc::clone(&keyring),
+        let public = settings.server.public_url.trim_end_matches('/');
+        let connectors = Arc::new(ConnectorAuth::new(
             db.clone(),
-            settings.token_lifetime(),
+            &master,
+            settings.connector_settings(),
+            format!("{public}/oauth/token"),
         ));
+        let sync = IdentitySync {
+            revocations: Arc::clone(&revocations),
+            keyring: Arc::clone(&keyring),
+            connectors: Arc::clone(&connectors),
+        };
+        tokio::spawn(sync.follow(db.clone(), settings.token_lifetime()));
         tokio::spawn(maintain_keyring(Arc::clone(&keyring)));
+        tokio::spawn(flush_connector_usage(Arc::clone(&connectors)));
+        tokio::spawn(purge_idempotency_keys(db.clone()));
         let tokens = TokenService::new(keyring, revocations, settings.token_settings());
         let sessions = Sessions::new(
             db.clone(),
@@ -87,7 +114,6 @@ impl App {
                 absolute: Duration::from_secs(settings.auth.session_absolute_secs),
             },
         );
-        let public = settings.server.public_url.trim_end_matches('/');
         let sso = Arc::new(
             Sso::new(
                 db.clone(),
@@ -103,13 +129,19 @@ impl App {
             .map_err(|e| AuthError::Key(e.to_string()))?,
         );
         let scim = Arc::new(Scim::new(db.clone(), &master, public));
-        let schema = prep_schema::build(&SchemaOptions {
+        let options = SchemaOptions {
             introspection: settings.graphql.introspection,
             max_depth: settings.graphql.max_depth,
             max_complexity: settings.graphql.max_complexity,
-        });
+        };
+        let schema = prep_schema::build(&options);
+        let connector_schema = prep_schema::build_for_connectors(&options);
         Ok(AppState(Arc::new(App {
             security: SecurityLog::start(db.clone()),
+            audit: Arc::new(AuditLog::start(db.clone())),
+            trusted_proxies: settings.trusted_proxies(),
+            connectors,
+            connector_schema,
             settings,
             db,
             master,
@@ -121,6 +153,26 @@ impl App {
             metrics: Metrics::new(),
             draining: AtomicBool::new(false),
         })))
+    }
+}
+
+async fn flush_connector_usage(connectors: Arc<ConnectorAuth>) {
+    let mut tick = tokio::time::interval(USAGE_FLUSH);
+    loop {
+        tick.tick().await;
+        connectors.flush_usage().await;
+    }
+}
+
+async fn purge_idempotency_keys(db: prep_tenancy::Database) {
+    let mut tick = tokio::time::interval(IDEMPOTENCY_PURGE);
+    loop {
+        tick.tick().await;
+        match db.purge_idempotency_keys(5_000).await {
+            Ok(0) => {}
+            Ok(n) => tracing::debug!(purged = n, "expired idempotent responses purged"),
+            Err(e) => tracing::warn!(error = %e, "could not purge expired idempotent responses"),
+        }
     }
 }
 

@@ -46,10 +46,14 @@ pub enum NodeType {
     Group,
     /// A SCIM bearer token.
     ScimToken,
+    /// An ERP or HRIS connector client.
+    Connector,
+    /// One API key of a connector.
+    ConnectorKey,
 }
 
 impl NodeType {
-    const ALL: [NodeType; 16] = [
+    const ALL: [NodeType; 18] = [
         NodeType::Tenant,
         NodeType::Location,
         NodeType::Jurisdiction,
@@ -66,6 +70,8 @@ impl NodeType {
         NodeType::SsoConnection,
         NodeType::Group,
         NodeType::ScimToken,
+        NodeType::Connector,
+        NodeType::ConnectorKey,
     ];
 
     /// The GraphQL type name, also the id's prefix.
@@ -87,6 +93,8 @@ impl NodeType {
             NodeType::SsoConnection => "SsoConnection",
             NodeType::Group => "Group",
             NodeType::ScimToken => "ScimToken",
+            NodeType::Connector => "Connector",
+            NodeType::ConnectorKey => "ConnectorKey",
         }
     }
 }

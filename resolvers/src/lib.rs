@@ -8,6 +8,7 @@ pub mod alerts;
 pub mod audit;
 pub mod clock;
 pub mod compliance;
+pub mod connectors;
 pub mod context;
 pub mod enums;
 pub mod error;
@@ -21,7 +22,9 @@ pub mod pagination;
 pub mod payload;
 pub mod provisioning;
 pub mod reference;
+pub mod scopes;
 pub mod sso;
+pub mod sync;
 pub mod tenant;
 pub mod workforce;
 
@@ -46,6 +49,7 @@ pub struct QueryRoot(
     members::GroupsQuery,
     sso::SsoQuery,
     provisioning::ProvisioningQuery,
+    connectors::ConnectorQuery,
 );
 
 /// Every domain's mutations, merged into one root.
@@ -59,4 +63,6 @@ pub struct MutationRoot(
     members::GroupsMutation,
     sso::SsoMutation,
     provisioning::ProvisioningMutation,
+    connectors::ConnectorMutation,
+    sync::SyncMutation,
 );

@@ -60,7 +60,7 @@ by_id_loader!(
     /// Credentials by id.
     CredentialLoader,
     Credential,
-    "select id, employee_id, kind, issuer, certificate_number, issued_on, expires_on from credentials where id = any ($1)"
+    "select id, employee_id, external_id, kind, issuer, certificate_number, issued_on, expires_on from credentials where id = any ($1)"
 );
 by_id_loader!(
     /// Permits by id.

@@ -14,6 +14,10 @@ pub enum UserErrorCode {
     NotFound,
     /// The change conflicts with the object's current state.
     Conflict,
+    /// The same key occurs more than once in one batch.
+    Duplicate,
+    /// The caller may see the object but not change it.
+    Forbidden,
 }
 
 /// A problem with the input that the caller can fix.

@@ -2,7 +2,7 @@
 
 use async_graphql::{ComplexObject, Context, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, Utc};
-use prep_auth::{Action, Actor, Permission, Resource, Target};
+use prep_auth::{Access, Action, Actor, Permission, Resource, Target};
 use uuid::Uuid;
 
 use crate::context::request;
@@ -78,11 +78,25 @@ impl User {
     }
 }
 
+/// A connector calling with its own credential.
+#[derive(SimpleObject)]
+pub struct ViewerConnector {
+    /// The connector's global id.
+    pub id: ID,
+    /// The scopes this request carries (a token may carry fewer than the
+    /// connector holds).
+    pub scopes: Vec<String>,
+    /// The locations it is restricted to; null for the whole tenant.
+    pub location_ids: Option<Vec<ID>>,
+}
+
 /// The caller and their tenant.
 #[derive(SimpleObject)]
 pub struct Viewer {
     /// The signed-in user; null for non-user callers.
     pub user: Option<User>,
+    /// The connector; null for non-connector callers.
+    pub connector: Option<ViewerConnector>,
     /// The tenant every query is scoped to.
     pub tenant: Tenant,
     /// The roles the caller's credentials carry, which decide what it may
@@ -101,7 +115,19 @@ impl TenantQuery {
         let rc = request(ctx)?;
         let user_id = match rc.principal.actor {
             Actor::User(id) => Some(id),
-            Actor::System | Actor::Operator | Actor::Scim(_) => None,
+            Actor::System | Actor::Operator | Actor::Scim(_) | Actor::Connector(_) => None,
+        };
+        let connector = match (&rc.principal.actor, &rc.principal.access) {
+            (Actor::Connector(id), Access::Scopes(grant)) => Some(ViewerConnector {
+                id: ids::encode(NodeType::Connector, *id),
+                scopes: grant.scopes.to_strings(),
+                location_ids: grant.locations.as_ref().map(|l| {
+                    l.iter()
+                        .map(|id| ids::encode(NodeType::Location, *id))
+                        .collect()
+                }),
+            }),
+            _ => None,
         };
         let mut db = rc.scope.read().await?;
         // One statement for both: the tenant row and, for users, the user row.
@@ -137,6 +163,7 @@ impl TenantQuery {
                 .map(RoleGrant::carried)
                 .collect(),
             user,
+            connector,
             tenant: Tenant {
                 id: row.id,
                 slug: row.slug,

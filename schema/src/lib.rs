@@ -31,8 +31,23 @@ impl Default for SchemaOptions {
     }
 }
 
-/// Builds the schema.
+/// Builds the schema users are served.
 pub fn build(options: &SchemaOptions) -> AppSchema {
+    builder(options).finish()
+}
+
+/// Builds the schema connectors are served: the same API, with every
+/// field checked against the connector's scopes before it resolves
+/// (`prep_resolvers::scopes`).
+pub fn build_for_connectors(options: &SchemaOptions) -> AppSchema {
+    builder(options)
+        .extension(prep_resolvers::scopes::ConnectorScopes)
+        .finish()
+}
+
+fn builder(
+    options: &SchemaOptions,
+) -> async_graphql::SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
     let mut builder = Schema::build(
         QueryRoot::default(),
         MutationRoot::default(),
@@ -44,7 +59,7 @@ pub fn build(options: &SchemaOptions) -> AppSchema {
     if !options.introspection {
         builder = builder.disable_introspection();
     }
-    builder.finish()
+    builder
 }
 
 /// The SDL of the public API, as checked in at `schema/schema.graphql`.
@@ -56,6 +71,37 @@ pub fn sdl() -> String {
 mod tests {
     /// Every change to the public API shows up in review as a diff of the
     /// checked-in SDL. Run with `UPDATE_SDL=1` to accept a change.
+    /// Every field of the API declares what a connector needs to use it;
+    /// an undeclared field would silently be denied to every connector.
+    #[test]
+    fn every_field_declares_its_connector_scope() {
+        use async_graphql::parser::parse_schema;
+        use async_graphql::parser::types::{TypeKind, TypeSystemDefinition};
+        let doc = parse_schema(super::sdl()).expect("the SDL parses");
+        let mut undeclared = Vec::new();
+        for def in doc.definitions {
+            let TypeSystemDefinition::Type(ty) = def else {
+                continue;
+            };
+            let name = ty.node.name.node.as_str();
+            let fields = match &ty.node.kind {
+                TypeKind::Object(o) => &o.fields,
+                TypeKind::Interface(i) => &i.fields,
+                _ => continue,
+            };
+            for f in fields {
+                let field = f.node.name.node.as_str();
+                if prep_resolvers::scopes::needs(name, field).is_none() {
+                    undeclared.push(format!("{name}.{field}"));
+                }
+            }
+        }
+        assert!(
+            undeclared.is_empty(),
+            "declare what connectors need for these fields in resolvers/src/scopes.rs: {undeclared:?}"
+        );
+    }
+
     #[test]
     fn sdl_snapshot_is_current() {
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/schema.graphql");

@@ -39,7 +39,7 @@ pub struct PoolSettings {
 #[derive(Clone)]
 pub struct Database {
     pool: PgPool,
-    statements: Arc<AtomicU64>,
+    pub(crate) statements: Arc<AtomicU64>,
 }
 
 /// One (tenant, location) pair whose compliance status is due for review.

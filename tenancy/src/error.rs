@@ -7,4 +7,12 @@ pub enum TenancyError {
     /// A write was attempted through a read-only scope: a programming error.
     #[error("write attempted through a read-only tenant scope")]
     ReadOnlyScope,
+    /// A statement waited too long for the request's one transaction: a
+    /// resolver asked for it while holding it. A programming error.
+    #[error("the request's transaction was requested while held")]
+    Reentrant,
+    /// One-transaction mode was finished without a transaction: a
+    /// programming error.
+    #[error("no transaction is open for this request")]
+    NotInTransaction,
 }

@@ -80,6 +80,7 @@ type KeyRow = (
 
 const REVOCATION_CHANNEL: &str = "prep_token_revocations";
 const KEYRING_CHANNEL: &str = "prep_keyring";
+const CONNECTOR_CHANNEL: &str = "prep_connectors";
 
 /// What another replica (or the database) told us.
 #[derive(Clone, Copy, Debug)]
@@ -88,6 +89,9 @@ pub enum IdentityNotice {
     Revocation(Revocation),
     /// A signing key was added or retired: reload the keyring.
     KeyringChanged,
+    /// A connector, its locations or one of its keys changed: forget what
+    /// was cached about it.
+    ConnectorChanged(Uuid),
 }
 
 /// A SCIM token as stored, found by its id before any tenant is known.
@@ -215,8 +219,8 @@ impl Database {
             .collect())
     }
 
-    /// A listener that receives every revocation and keyring change as it
-    /// commits.
+    /// A listener that receives every revocation, keyring change and
+    /// connector change as it commits.
     pub async fn listen_identity(&self) -> Result<IdentityListener, TenancyError> {
         // A connection of its own: a listener holds it for good, and must
         // not take a slot of the request pool.
@@ -226,7 +230,7 @@ impl Database {
             .connect_lazy_with(options);
         let mut listener = PgListener::connect_with(&own).await?;
         listener
-            .listen_all([REVOCATION_CHANNEL, KEYRING_CHANNEL])
+            .listen_all([REVOCATION_CHANNEL, KEYRING_CHANNEL, CONNECTOR_CHANNEL])
             .await?;
         Ok(IdentityListener(listener))
     }
@@ -320,6 +324,15 @@ impl IdentityListener {
             };
             if note.channel() == KEYRING_CHANNEL {
                 return Ok(Some(IdentityNotice::KeyringChanged));
+            }
+            if note.channel() == CONNECTOR_CHANNEL {
+                match note.payload().parse::<Uuid>() {
+                    Ok(id) => return Ok(Some(IdentityNotice::ConnectorChanged(id))),
+                    Err(_) => {
+                        tracing::warn!("ignored a malformed connector notification");
+                        continue;
+                    }
+                }
             }
             if let Some(revocation) = parse_revocation(note.payload()) {
                 return Ok(Some(IdentityNotice::Revocation(revocation)));

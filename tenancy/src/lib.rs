@@ -8,16 +8,20 @@
 //!
 //! This crate knows nothing of HTTP or GraphQL.
 
+mod connectors;
 mod database;
 mod error;
+mod idempotency;
 mod identity;
 mod reach;
 mod scope;
 mod tenant;
 mod tenants;
 
+pub use connectors::{ConnectorKeyRecord, ConnectorUse};
 pub use database::{Database, DueReview, PoolSettings};
 pub use error::TenancyError;
+pub use idempotency::{Claim, IdempotencyKey};
 pub use identity::{
     IdentityListener, IdentityNotice, ResolvedSession, Revocation, ScimTokenRecord, SecurityEvent,
     StoredKey,

@@ -5,7 +5,7 @@ use uuid::Uuid;
 
 /// The identity of a tenant: the value every row-level security policy
 /// compares `tenant_id` with.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct TenantId(Uuid);
 

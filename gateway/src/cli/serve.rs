@@ -77,6 +77,8 @@ pub(super) async fn serve(settings: Settings, args: ServeArgs) -> Result<(), Cli
     let grace = Duration::from_secs(state.settings.server.shutdown_grace_secs);
     let app = crate::http::router(state.clone());
     let shutdown_state = state.clone();
+    // the peer address feeds connector address ranges and per-IP limits
+    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
     let server = axum::serve(listener, app).with_graceful_shutdown(async move {
         shutdown_signal().await;
         tracing::info!("shutdown requested: draining");

@@ -66,6 +66,10 @@ pub struct ServerSettings {
     pub request_timeout_ms: u64,
     /// Time in-flight requests get to finish on shutdown.
     pub shutdown_grace_secs: u64,
+    /// Load balancers and proxies (address ranges) whose `X-Forwarded-For`
+    /// is believed: the client address is the last one they did not add.
+    /// Empty: the peer address is the client's.
+    pub trusted_proxies: Vec<String>,
 }
 
 /// PostgreSQL settings.
@@ -124,6 +128,11 @@ pub struct AuthSettings {
     /// An unknown `kid` in an id_token refetches the IdP's keys at most this
     /// often (per connection).
     pub idp_jwks_min_refetch_secs: u64,
+    /// Lifetime of the tokens connectors get from `/oauth/token`.
+    pub connector_token_ttl_secs: u64,
+    /// Longest a replica trusts a cached connector key without hearing of a
+    /// change (changes are pushed at once; this bounds a lost notification).
+    pub connector_cache_ttl_secs: u64,
 }
 
 /// GraphQL settings.
@@ -136,6 +145,9 @@ pub struct GraphqlSettings {
     pub max_depth: usize,
     /// Largest operation complexity.
     pub max_complexity: usize,
+    /// How long the response to a mutation sent with an `Idempotency-Key`
+    /// is kept (and the key refused for any other request).
+    pub idempotency_ttl_secs: u64,
 }
 
 /// Log format.
@@ -175,6 +187,7 @@ impl Default for Settings {
                 body_limit_bytes: 1024 * 1024,
                 request_timeout_ms: 15_000,
                 shutdown_grace_secs: 20,
+                trusted_proxies: Vec::new(),
             },
             database: DatabaseSettings {
                 host: "127.0.0.1".into(),
@@ -201,11 +214,14 @@ impl Default for Settings {
                 login_timeout_secs: 600,
                 idp_timeout_ms: 10_000,
                 idp_jwks_min_refetch_secs: 10,
+                connector_token_ttl_secs: 900,
+                connector_cache_ttl_secs: 60,
             },
             graphql: GraphqlSettings {
                 introspection: true,
                 max_depth: 15,
                 max_complexity: 20_000,
+                idempotency_ttl_secs: 86_400,
             },
             telemetry: TelemetrySettings {
                 format: LogFormat::Pretty,
@@ -272,6 +288,23 @@ impl Settings {
             audience: self.auth.audience.clone(),
             leeway: Duration::from_secs(self.auth.leeway_secs),
         }
+    }
+
+    /// Connector key cache and last-use tracking.
+    pub fn connector_settings(&self) -> prep_auth::connectors::ConnectorSettings {
+        prep_auth::connectors::ConnectorSettings {
+            cache_ttl: Duration::from_secs(self.auth.connector_cache_ttl_secs),
+            usage_interval: Duration::from_secs(60),
+        }
+    }
+
+    /// The proxies whose `X-Forwarded-For` is believed (validated at load).
+    pub fn trusted_proxies(&self) -> Vec<prep_auth::connectors::cidr::Cidr> {
+        self.server
+            .trusted_proxies
+            .iter()
+            .filter_map(|c| c.parse().ok())
+            .collect()
     }
 
     /// When the gateway's signing keys rotate.

@@ -39,6 +39,11 @@ impl Settings {
                 s.shutdown_grace_secs
             ),
         );
+        for (i, range) in s.trusted_proxies.iter().enumerate() {
+            if let Err(e) = range.parse::<prep_auth::connectors::cidr::Cidr>() {
+                check(false, format!("server.trusted_proxies[{i}]: {e}"));
+            }
+        }
         let d = &self.database;
         check(
             !d.host.is_empty(),
@@ -148,7 +153,28 @@ impl Settings {
                 a.idp_jwks_min_refetch_secs
             ),
         );
+        check(
+            (60..=3_600).contains(&a.connector_token_ttl_secs),
+            format!(
+                "auth.connector_token_ttl_secs: must be between 60 and 3600, got {}",
+                a.connector_token_ttl_secs
+            ),
+        );
+        check(
+            (1..=600).contains(&a.connector_cache_ttl_secs),
+            format!(
+                "auth.connector_cache_ttl_secs: must be between 1 and 600, got {}",
+                a.connector_cache_ttl_secs
+            ),
+        );
         let g = &self.graphql;
+        check(
+            (60..=7 * 86_400).contains(&g.idempotency_ttl_secs),
+            format!(
+                "graphql.idempotency_ttl_secs: must be between 60 and 604800, got {}",
+                g.idempotency_ttl_secs
+            ),
+        );
         check(
             (2..=64).contains(&g.max_depth),
             format!(

@@ -9,8 +9,11 @@ use std::net::{IpAddr, SocketAddr};
 
 use axum::extract::ConnectInfo;
 use axum::http::{header, Extensions, HeaderMap};
+use prep_auth::connectors::{apikey, KeyRefusal, Refused};
 use prep_auth::sessions::{cookie_value, SESSION_COOKIE};
-use prep_auth::{Principal, Via};
+use prep_auth::{Actor, Principal, Via};
+use prep_resolvers::audit::QueuedEvent;
+use prep_resolvers::ids::NodeType;
 use prep_tenancy::SecurityEvent;
 
 use super::HttpError;
@@ -23,11 +26,36 @@ pub const TENANT_HEADER: &str = "x-prep-tenant";
 /// The header carrying a session's CSRF token on mutations.
 pub const CSRF_HEADER: &str = "x-csrf-token";
 
-/// The client address, when the server was started with connect info.
-pub fn client_ip(extensions: &Extensions) -> Option<IpAddr> {
-    extensions
+/// The header connectors that can set only one custom header may use for
+/// their API key instead of `Authorization`.
+pub const API_KEY_HEADER: &str = "x-api-key";
+
+/// The client's address: the peer's, or, when the peer is a trusted proxy,
+/// the last address in `X-Forwarded-For` that no trusted proxy added (a
+/// client can prepend anything it likes; it cannot append past the proxy).
+pub fn client_ip(app: &AppState, headers: &HeaderMap, extensions: &Extensions) -> Option<IpAddr> {
+    let peer = extensions
         .get::<ConnectInfo<SocketAddr>>()
-        .map(|ConnectInfo(addr)| addr.ip())
+        .map(|ConnectInfo(addr)| addr.ip().to_canonical())?;
+    let trusted = |ip: &IpAddr| app.trusted_proxies.iter().any(|c| c.contains(*ip));
+    if !trusted(&peer) {
+        return Some(peer);
+    }
+    let forwarded: Vec<IpAddr> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map_while(|a| a.trim().parse::<IpAddr>().ok())
+        .collect();
+    Some(
+        forwarded
+            .into_iter()
+            .rev()
+            .map(|ip| ip.to_canonical())
+            .find(|ip| !trusted(ip))
+            .unwrap_or(peer),
+    )
 }
 
 /// The request id set by the middleware.
@@ -39,7 +67,9 @@ pub fn request_id(headers: &HeaderMap) -> String {
         .to_owned()
 }
 
-/// Resolves the caller from `Authorization: Bearer` or the session cookie.
+/// Resolves the caller from an API key (`Authorization: Bearer prep_live_…`
+/// or `X-API-Key`), a gateway token (`Authorization: Bearer`), or the
+/// session cookie.
 pub async fn authenticate(
     app: &AppState,
     headers: &HeaderMap,
@@ -54,6 +84,10 @@ pub async fn authenticate(
                 )),
             )?),
         };
+    if let Some(value) = headers.get(API_KEY_HEADER) {
+        let key = value.to_str().unwrap_or_default().trim();
+        return authenticate_key(app, headers, key, ip, expected_tenant).await;
+    }
     if let Some(value) = headers.get(header::AUTHORIZATION) {
         let token = value
             .to_str()
@@ -67,7 +101,10 @@ pub async fn authenticate(
             .ok_or(HttpError::Unauthenticated(
                 "the Authorization header must be `Bearer <token>`",
             ))?;
-        return app
+        if apikey::looks_like_key(token) {
+            return authenticate_key(app, headers, token, ip, expected_tenant).await;
+        }
+        let principal = app
             .tokens
             .verify(token, expected_tenant)
             .await
@@ -87,7 +124,15 @@ pub async fn authenticate(
                     ip,
                 });
                 HttpError::Unauthenticated("the bearer token is invalid or expired")
-            });
+            })?;
+        return match (principal.via, principal.access.scopes()) {
+            (Via::ConnectorToken(key), Some(scopes)) => app
+                .connectors
+                .confirm_token(key, scopes, ip)
+                .await
+                .map_err(|refused| refuse_connector(app, headers, ip, refused)),
+            _ => Ok(principal),
+        };
     }
     let cookie = headers
         .get_all(header::COOKIE)
@@ -115,6 +160,64 @@ pub async fn authenticate(
         }
     }
     Ok(session.principal)
+}
+
+/// A connector's API key, checked without a database round trip when the
+/// key was seen recently.
+async fn authenticate_key(
+    app: &AppState,
+    headers: &HeaderMap,
+    key: &str,
+    ip: Option<IpAddr>,
+    expected_tenant: Option<&str>,
+) -> Result<Principal, HttpError> {
+    app.connectors
+        .authenticate_key(key, ip, expected_tenant)
+        .await
+        .map_err(|refused| refuse_connector(app, headers, ip, refused))
+}
+
+/// Records a refused connector credential (security log, metrics, and the
+/// key's tenant's audit trail when the key was a real one) and says no. A
+/// request from outside the connector's address ranges is `FORBIDDEN`; any
+/// other refusal is the same `UNAUTHENTICATED` whatever its reason.
+pub fn refuse_connector(
+    app: &AppState,
+    headers: &HeaderMap,
+    ip: Option<IpAddr>,
+    refused: Refused,
+) -> HttpError {
+    let reason = refused.reason.as_str();
+    app.metrics
+        .auth_refusals
+        .get_or_create(&AuthLabels {
+            kind: "connector",
+            reason,
+        })
+        .inc();
+    let request_id = request_id(headers);
+    app.security.record(SecurityEvent {
+        kind: "connector_key_rejected",
+        reason: reason.to_owned(),
+        claimed_tenant: refused.tenant.map(|t| t.as_uuid()),
+        request_id: Some(request_id.clone()),
+        ip,
+    });
+    if let (Some(tenant), Some(connector)) = (refused.tenant, refused.connector) {
+        app.audit.record(QueuedEvent {
+            tenant,
+            actor: Actor::Connector(connector),
+            action: "connector.denied",
+            target: (NodeType::Connector, connector),
+            request_id: Some(request_id),
+            details: serde_json::json!({ "reason": reason, "ip": ip.map(|i| i.to_string()) }),
+        });
+    }
+    if refused.reason == KeyRefusal::SourceAddress {
+        HttpError::Forbidden("this connector may not be used from this address")
+    } else {
+        HttpError::Unauthenticated("the API key is invalid, expired or revoked")
+    }
 }
 
 /// Whether `expected` (a tenant id or slug) names `tenant`. A slug costs a

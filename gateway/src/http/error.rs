@@ -28,6 +28,12 @@ pub enum HttpError {
     /// The method is not served here.
     #[error("use POST for GraphQL requests")]
     MethodNotAllowed,
+    /// The `Idempotency-Key` was used for a different request.
+    #[error("this Idempotency-Key was used for a different request (caller, document, operation or variables); use a new key")]
+    IdempotencyKeyReused,
+    /// A request with this `Idempotency-Key` is being processed.
+    #[error("a request with this Idempotency-Key is still being processed; retry shortly")]
+    IdempotencyKeyInFlight,
     /// Our fault: logged, never sent.
     #[error("internal error")]
     Internal(String),
@@ -44,6 +50,12 @@ impl HttpError {
             }
             HttpError::PayloadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE"),
             HttpError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED"),
+            HttpError::IdempotencyKeyReused => {
+                (StatusCode::UNPROCESSABLE_ENTITY, "IDEMPOTENCY_KEY_REUSED")
+            }
+            HttpError::IdempotencyKeyInFlight => {
+                (StatusCode::CONFLICT, "IDEMPOTENCY_KEY_IN_FLIGHT")
+            }
             HttpError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL"),
         }
     }
@@ -68,6 +80,9 @@ impl IntoResponse for HttpError {
             }
             HttpError::MethodNotAllowed => {
                 headers.insert(header::ALLOW, HeaderValue::from_static("POST"));
+            }
+            HttpError::IdempotencyKeyInFlight => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
             }
             _ => {}
         }

@@ -13,8 +13,12 @@ use axum::http::{header, Extensions, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use prep_resolvers::RequestContext;
 
+use std::sync::Arc;
+
+use prep_tenancy::Claim;
+
 use super::authn::{authenticate, check_csrf, client_ip, request_id};
-use super::HttpError;
+use super::{idempotency, HttpError};
 use crate::app::AppState;
 use crate::metrics::OperationLabels;
 
@@ -33,8 +37,10 @@ pub async fn execute(
     body: Body,
 ) -> Result<Response, HttpError> {
     require_json(&headers)?;
+    let idempotency_key = idempotency::key(&headers)?;
     let graphql_response = accepts_graphql_response(&headers);
-    let principal = authenticate(&app, &headers, client_ip(&extensions)).await?;
+    let ip = client_ip(&app, &headers, &extensions);
+    let principal = authenticate(&app, &headers, ip).await?;
     tracing::Span::current().record("tenant.id", tracing::field::display(principal.tenant));
 
     let limit = app.settings.server.body_limit_bytes;
@@ -80,19 +86,47 @@ pub async fn execute(
     let scope = app
         .db
         .scope_within(principal.tenant, principal.access.reach());
+    let idempotent = idempotency_key.filter(|_| operation == "mutation");
+    if let Some(key) = &idempotent {
+        let fingerprint = idempotency::fingerprint(&principal, &request);
+        let ttl = std::time::Duration::from_secs(app.settings.graphql.idempotency_ttl_secs);
+        let claim = scope
+            .claim_idempotency(key, &fingerprint, ttl)
+            .await
+            .map_err(|e| HttpError::Internal(format!("claiming an idempotency key: {e}")))?;
+        match claim {
+            Claim::Fresh => {}
+            Claim::Replay(body) => return Ok(replay(body, graphql_response)),
+            Claim::Mismatch => return Err(HttpError::IdempotencyKeyReused),
+            Claim::InProgress => return Err(HttpError::IdempotencyKeyInFlight),
+        }
+    }
+    let schema = if principal.access.scopes().is_some() {
+        &app.connector_schema
+    } else {
+        &app.schema
+    };
     let request = request
         .data(RequestContext::new(principal, request_id, scope.clone()))
-        .data(std::sync::Arc::clone(&app.sso))
-        .data(std::sync::Arc::clone(&app.scim));
-    let mut response = app.schema.execute(request).await;
+        .data(Arc::clone(&app.sso))
+        .data(Arc::clone(&app.scim))
+        .data(Arc::clone(&app.connectors))
+        .data(Arc::clone(&app.audit));
+    let mut response = schema.execute(request).await;
+    if let Some(key) = &idempotent {
+        if idempotency::storable(&response) {
+            tag_all(&mut response);
+            let body = serde_json::to_vec(&response)
+                .map_err(|e| HttpError::Internal(format!("serialising a response: {e}")))?;
+            scope
+                .complete_idempotent(key, &body)
+                .await
+                .map_err(|e| HttpError::Internal(format!("storing an idempotent response: {e}")))?;
+        }
+    }
     scope.release_read().await;
 
-    let request_error = response.data == async_graphql::Value::Null && !response.errors.is_empty();
-    if request_error {
-        tag_uncoded(&mut response, "GRAPHQL_VALIDATION_FAILED");
-    } else {
-        tag_uncoded(&mut response, "BAD_USER_INPUT");
-    }
+    let request_error = tag_all(&mut response);
     let statements = scope.statements();
     if statements > 0 {
         app.metrics
@@ -157,6 +191,32 @@ fn operation_type(
         Some(OperationType::Subscription) => "subscription",
         None => "invalid",
     }
+}
+
+/// Codes every error (a request error is a validation failure, anything
+/// else uncoded is bad input); says whether it was a request error.
+fn tag_all(response: &mut async_graphql::Response) -> bool {
+    let request_error = response.data == async_graphql::Value::Null && !response.errors.is_empty();
+    if request_error {
+        tag_uncoded(response, "GRAPHQL_VALIDATION_FAILED");
+    } else {
+        tag_uncoded(response, "BAD_USER_INPUT");
+    }
+    request_error
+}
+
+/// A stored response, replayed for a retried idempotent mutation.
+fn replay(body: Vec<u8>, graphql_response: bool) -> Response {
+    let mut resp = (StatusCode::OK, body).into_response();
+    let content_type = if graphql_response {
+        "application/graphql-response+json; charset=utf-8"
+    } else {
+        "application/json"
+    };
+    let h = resp.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    h.insert(idempotency::REPLAYED, HeaderValue::from_static("true"));
+    resp
 }
 
 /// Gives every error that has no code yet the code `code`, so clients can

@@ -88,7 +88,7 @@ async fn callback(
     extensions: Extensions,
     Query(q): Query<CallbackQuery>,
 ) -> Response {
-    let ip = client_ip(&extensions);
+    let ip = client_ip(&app, &headers, &extensions);
     let rid = request_id(&headers);
     let cookie = cookie(&headers, LOGIN_COOKIE);
     let cb = Callback {

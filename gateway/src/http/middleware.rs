@@ -49,6 +49,7 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
         .merge(super::login::routes())
+        .merge(super::oauth::routes())
         .merge(super::scim::routes())
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(

@@ -5,8 +5,10 @@ pub mod authn;
 mod error;
 mod graphql;
 mod health;
+mod idempotency;
 mod login;
 mod middleware;
+mod oauth;
 mod scim;
 
 pub use error::HttpError;

@@ -12,6 +12,10 @@ use crate::error::{ApiError, ApiResult};
 use crate::ids::{self, NodeType};
 use crate::pagination::{build_page, wants_total, Page, PageArgs};
 
+mod queue;
+
+pub use queue::{AuditLog, QueuedEvent};
+
 /// Records that the request's actor did `action` to a target.
 pub async fn record(
     tx: &mut TenantTx,
@@ -48,8 +52,9 @@ pub struct AuditEvent {
     pub(crate) id: Uuid,
     /// When it happened.
     pub occurred_at: DateTime<Utc>,
-    /// `user`, `connector`, `system`, `operator` or `scim` (an IdP
-    /// provisioning with a SCIM token; `actorId` is the token).
+    /// `user`, `connector` (an ERP or HRIS client; `actorId` is the
+    /// connector), `system`, `operator` or `scim` (an IdP provisioning with
+    /// a SCIM token; `actorId` is the token).
     pub actor_type: String,
     #[graphql(skip)]
     pub(crate) actor_id: Option<Uuid>,
@@ -76,6 +81,7 @@ impl AuditEvent {
     async fn actor_id(&self) -> Option<ID> {
         let ty = match self.actor_type.as_str() {
             "scim" => NodeType::ScimToken,
+            "connector" => NodeType::Connector,
             _ => NodeType::User,
         };
         self.actor_id.map(|id| ids::encode(ty, id))
@@ -96,6 +102,8 @@ impl AuditEvent {
             NodeType::Group,
             NodeType::SsoConnection,
             NodeType::ScimToken,
+            NodeType::Connector,
+            NodeType::ConnectorKey,
         ]
         .into_iter()
         .find(|t| t.name() == self.target_type)?;

@@ -6,6 +6,7 @@ mod query;
 
 pub use loader::LocationLoader;
 pub use mutation::LocationMutation;
+pub(crate) use mutation::{address_problems, valid_store_number, AddressInput, STORE_NUMBER_RULE};
 pub use query::LocationQuery;
 
 use async_graphql::{ComplexObject, Context, Result, SimpleObject, ID};

@@ -89,21 +89,23 @@ const LOCATION_CONSTRAINTS: &[ConstraintError] = &[
 ];
 
 fn check_address(v: &mut Violations, a: &AddressInput) {
-    v.check(
-        len_between(&a.line1, 1, 200),
-        "address.line1",
-        "give a street line of 1 to 200 characters",
-    );
-    v.check(
-        len_between(&a.city, 1, 100),
-        "address.city",
-        "give a city of 1 to 100 characters",
-    );
-    v.check(
-        a.state.len() == 2 && a.state.bytes().all(|b| b.is_ascii_uppercase()),
-        "address.state",
-        "give a two-letter upper-case state code",
-    );
+    for (field, message) in address_problems(a) {
+        v.add(field, UserErrorCode::Invalid, message);
+    }
+}
+
+/// What is wrong with an address, as (field, message) pairs.
+pub(crate) fn address_problems(a: &AddressInput) -> Vec<(&'static str, &'static str)> {
+    let mut problems = Vec::new();
+    if !len_between(&a.line1, 1, 200) {
+        problems.push(("address.line1", "give a street line of 1 to 200 characters"));
+    }
+    if !len_between(&a.city, 1, 100) {
+        problems.push(("address.city", "give a city of 1 to 100 characters"));
+    }
+    if !(a.state.len() == 2 && a.state.bytes().all(|b| b.is_ascii_uppercase())) {
+        problems.push(("address.state", "give a two-letter upper-case state code"));
+    }
     let zip = a.postal_code.as_bytes();
     let zip_ok = match zip.len() {
         5 => zip.iter().all(u8::is_ascii_digit),
@@ -114,12 +116,27 @@ fn check_address(v: &mut Violations, a: &AddressInput) {
         }
         _ => false,
     };
-    v.check(
-        zip_ok,
-        "address.postalCode",
-        "give a ZIP code as 12345 or 12345-6789",
-    );
+    if !zip_ok {
+        problems.push((
+            "address.postalCode",
+            "give a ZIP code as 12345 or 12345-6789",
+        ));
+    }
+    problems
 }
+
+/// A store number: 1 to 32 letters, digits, '.', '_' or '-', starting with
+/// a letter or digit.
+pub(crate) fn valid_store_number(s: &str) -> bool {
+    len_between(s, 1, 32)
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
+        && s.starts_with(|c: char| c.is_ascii_alphanumeric())
+}
+
+/// What an invalid store number is told.
+pub(crate) const STORE_NUMBER_RULE: &str =
+    "use 1 to 32 letters, digits, '.', '_' or '-', starting with a letter or digit";
 
 /// Location mutations.
 #[derive(Default)]
@@ -138,16 +155,9 @@ impl LocationMutation {
         rc.authorize(LOCATIONS_WRITE, Target::Tenant).await?;
         let mut v = Violations::default();
         v.check(
-            len_between(&input.store_number, 1, 32)
-                && input
-                    .store_number
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
-                && input
-                    .store_number
-                    .starts_with(|c: char| c.is_ascii_alphanumeric()),
+            valid_store_number(&input.store_number),
             "storeNumber",
-            "use 1 to 32 letters, digits, '.', '_' or '-', starting with a letter or digit",
+            STORE_NUMBER_RULE,
         );
         v.check(
             len_between(&input.name, 1, 200),

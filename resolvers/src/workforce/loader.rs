@@ -74,7 +74,7 @@ impl Loader<Uuid> for CredentialsByEmployee {
         let rows = sqlx::query_as!(
             Credential,
             r#"
-            select id, employee_id, kind, issuer, certificate_number, issued_on, expires_on
+            select id, employee_id, external_id, kind, issuer, certificate_number, issued_on, expires_on
             from credentials
             where employee_id = any ($1)
             order by employee_id, expires_on, id

@@ -130,6 +130,8 @@ pub struct Credential {
     pub(crate) id: Uuid,
     #[graphql(skip)]
     pub(crate) employee_id: Uuid,
+    /// The credential's id in the HRIS, when it was synced from one.
+    pub external_id: Option<String>,
     #[graphql(skip)]
     pub(crate) kind: String,
     /// Who issued it (e.g. ServSafe).

@@ -479,7 +479,7 @@ impl WorkforceMutation {
             r#"
             insert into credentials (tenant_id, employee_id, kind, issuer, certificate_number, issued_on, expires_on)
             values ($1, $2, $3, $4, $5, $6, $7)
-            returning id, employee_id, kind, issuer, certificate_number, issued_on, expires_on
+            returning id, employee_id, external_id, kind, issuer, certificate_number, issued_on, expires_on
             "#,
             tx.tenant().as_uuid(),
             employee_id,

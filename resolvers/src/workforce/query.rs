@@ -161,7 +161,7 @@ impl WorkforceQuery {
         let rows = sqlx::query_as!(
             Credential,
             r#"
-            select c.id, c.employee_id, c.kind, c.issuer, c.certificate_number, c.issued_on, c.expires_on
+            select c.id, c.employee_id, c.external_id, c.kind, c.issuer, c.certificate_number, c.issued_on, c.expires_on
             from credentials c
             where ($1::text[] is null or c.kind = any ($1))
               and ($2::date is null or (c.expires_on > $3 and c.expires_on <= $2))

@@ -12,6 +12,11 @@ const GLOBAL_TABLES: &[&str] = &[
 ];
 const DEFINER_ALLOW_LIST: &[&str] = &[
     "compliance_reviews_due",
+    // a connector key's tenant and grants, by the key's id, before any
+    // tenant is known; the caller compares the HMAC in constant time
+    "connector_key_resolve",
+    // deletes stored idempotent responses past their expiry, ids only
+    "idempotency_keys_purge",
     // a SCIM token's tenant, by the token's id, before any tenant is known
     "scim_token_resolve",
     "session_resolve",
@@ -30,6 +35,9 @@ const GLOBAL_UNIQUE_ALLOW_LIST: &[&str] = &[
     "sso_domains_verified_key",
     // a random UUID chosen by the server, looked up before the tenant is known
     "scim_tokens_id_key",
+    // the same for connectors (their OAuth client_id) and connector keys
+    "connectors_id_key",
+    "connector_keys_id_key",
 ];
 /// Natural keys that are not UUIDs, with their reason.
 const NON_UUID_KEYS: &[&str] = &[
@@ -37,6 +45,8 @@ const NON_UUID_KEYS: &[&str] = &[
     "signing_keys.kid",
     // a tenant's claim of a DNS name: the name is the identity
     "sso_domains.domain",
+    // the client's Idempotency-Key: its text is the identity (per tenant)
+    "idempotency_keys.key",
 ];
 
 #[tokio::test]

@@ -3,12 +3,16 @@
 
 mod access;
 mod catalog;
+mod connector_isolation;
+mod connectors;
 mod domain;
 mod groups;
 mod http_edge;
+mod idempotency;
 mod identity_admin;
 mod idp_harness;
 mod isolation;
+mod oauth;
 mod runtime_role;
 mod scim_edge;
 mod scim_groups;
@@ -16,4 +20,5 @@ mod scim_rfc;
 mod scim_users;
 mod sso;
 mod sso_scim;
+mod sync;
 mod tokens;

@@ -95,7 +95,7 @@ pub(super) async fn authenticate(app: &AppState, request: &Parts) -> Result<Scim
             reason: (*reason).to_owned(),
             claimed_tenant: None,
             request_id: Some(request_id(headers)),
-            ip: client_ip(&request.extensions),
+            ip: client_ip(app, &request.headers, &request.extensions),
         });
     }
     result
