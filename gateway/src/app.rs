@@ -17,6 +17,7 @@ use prep_schema::{AppSchema, SchemaOptions};
 use prep_tenancy::Database;
 
 use crate::config::Settings;
+use crate::governance::Governance;
 use crate::metrics::Metrics;
 
 /// How often each replica reloads the keyring (and rotates it when due).
@@ -58,8 +59,23 @@ pub struct App {
     pub connector_schema: AppSchema,
     /// Prometheus metrics.
     pub metrics: Metrics,
+    /// Rate limits, cost budgets, bulkheads.
+    pub governance: Governance,
+    /// Per-address limits of the unauthenticated routes.
+    pub per_ip: Option<crate::http::per_ip::PerIpConfig>,
     /// Set on shutdown so `/readyz` tells the load balancer to stop sending.
     pub draining: AtomicBool,
+}
+
+/// Why the app could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    /// The keyring, revocations or SSO could not be set up.
+    #[error(transparent)]
+    Auth(#[from] AuthError),
+    /// A setting could not be put to use (a Redis URL, ...).
+    #[error("invalid configuration: {0}")]
+    Config(String),
 }
 
 /// The axum state: one `Arc` around the app.
@@ -83,7 +99,7 @@ impl App {
     /// Builds the app: opens the keyring (creating the first key on a new
     /// database), loads recent revocations, and starts the background work
     /// that keeps both current on every replica.
-    pub async fn build(settings: Settings, master: MasterKey) -> Result<AppState, AuthError> {
+    pub async fn build(settings: Settings, master: MasterKey) -> Result<AppState, BuildError> {
         let db = Database::connect_lazy(&settings.pool_settings());
         let keyring =
             Arc::new(Keyring::open(db.clone(), &master, settings.rotation_policy()).await?);
@@ -136,7 +152,13 @@ impl App {
         };
         let schema = prep_schema::build(&options);
         let connector_schema = prep_schema::build_for_connectors(&options);
-        Ok(AppState(Arc::new(App {
+        let governance = Governance::new(&settings, &schema.sdl()).map_err(BuildError::Config)?;
+        let per_ip = crate::http::per_ip::config(
+            &settings.trusted_proxies(),
+            settings.limits.unauthenticated_per_second,
+            settings.limits.unauthenticated_burst,
+        );
+        let app = Arc::new(App {
             security: SecurityLog::start(db.clone()),
             audit: Arc::new(AuditLog::start(db.clone())),
             trusted_proxies: settings.trusted_proxies(),
@@ -151,8 +173,26 @@ impl App {
             scim,
             schema,
             metrics: Metrics::new(),
+            per_ip,
+            governance,
             draining: AtomicBool::new(false),
-        })))
+        });
+        tokio::spawn(sweep_per_address_state(Arc::downgrade(&app)));
+        Ok(AppState(app))
+    }
+}
+
+/// Forgets idle per-address state once a minute, for as long as the app
+/// lives.
+async fn sweep_per_address_state(app: std::sync::Weak<App>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(60));
+    tick.tick().await;
+    loop {
+        tick.tick().await;
+        match app.upgrade() {
+            Some(app) => app.governance.sweep(),
+            None => return,
+        }
     }
 }
 

@@ -1,6 +1,9 @@
 //! Prometheus metrics. Labels never carry a tenant id (cardinality); they
 //! carry the route, the method, the status class and the operation type.
 
+use std::sync::atomic::Ordering;
+
+use prep_tenancy::quotas::Quotas;
 use prep_tenancy::Database;
 use prometheus_client::encoding::text::encode;
 use prometheus_client::encoding::EncodeLabelSet;
@@ -39,6 +42,29 @@ pub struct AuthLabels {
     pub reason: &'static str,
 }
 
+/// Labels of requests refused by a rate or the cost budget.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct LimitLabels {
+    /// `tenant_rate`, `credential_rate` or `cost`.
+    pub limit: &'static str,
+    /// The tenant's plan tier (never the tenant: cardinality).
+    pub tier: &'static str,
+}
+
+/// Labels of requests refused for lack of capacity.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct OverloadLabels {
+    /// `replica`, `tenant_operations` or `database_share`.
+    pub reason: &'static str,
+}
+
+/// Labels of quota checks.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct StoreLabels {
+    /// `shared` (Redis) or `local` (this replica, Redis unreachable).
+    pub store: &'static str,
+}
+
 /// Every metric the gateway exports.
 pub struct Metrics {
     registry: Registry,
@@ -52,6 +78,13 @@ pub struct Metrics {
     pub statements_per_operation: Histogram,
     /// Refused bearer tokens and sign-ins, by reason.
     pub auth_refusals: Family<AuthLabels, Counter>,
+    /// Requests refused by a rate or the cost budget.
+    pub rate_limited: Family<LimitLabels, Counter>,
+    /// Requests refused for lack of capacity.
+    pub overloaded: Family<OverloadLabels, Counter>,
+    quota_checks: Family<StoreLabels, Counter>,
+    redis_failures: Counter,
+    limiter_degraded: Gauge,
     security_dropped: Counter,
     db_statements: Counter,
     /// Serialises scrapes: the statement counter is brought up to the
@@ -86,6 +119,36 @@ impl Metrics {
         let security_dropped = Counter::default();
         let pool_size = Gauge::default();
         let pool_idle = Gauge::default();
+        let rate_limited = Family::<LimitLabels, Counter>::default();
+        let overloaded = Family::<OverloadLabels, Counter>::default();
+        let quota_checks = Family::<StoreLabels, Counter>::default();
+        let redis_failures = Counter::default();
+        let limiter_degraded = Gauge::default();
+        registry.register(
+            "rate_limited",
+            "Requests refused by a rate or the query cost budget, by limit and plan tier",
+            rate_limited.clone(),
+        );
+        registry.register(
+            "overloaded",
+            "Requests refused for lack of capacity, by bulkhead",
+            overloaded.clone(),
+        );
+        registry.register(
+            "quota_checks",
+            "Quota checks by where they were decided (shared in Redis, or local while Redis is away)",
+            quota_checks.clone(),
+        );
+        registry.register(
+            "rate_limiter_redis_failures",
+            "Quota checks Redis did not answer in time",
+            redis_failures.clone(),
+        );
+        registry.register(
+            "rate_limiter_degraded",
+            "1 while limits are enforced per replica because Redis is unreachable",
+            limiter_degraded.clone(),
+        );
         registry.register("http_requests", "HTTP requests", http_requests.clone());
         registry.register(
             "http_request_duration_seconds",
@@ -134,6 +197,11 @@ impl Metrics {
             operations,
             statements_per_operation,
             auth_refusals,
+            rate_limited,
+            overloaded,
+            quota_checks,
+            redis_failures,
+            limiter_degraded,
             security_dropped,
             db_statements,
             scrape: std::sync::Mutex::new(()),
@@ -143,8 +211,32 @@ impl Metrics {
     }
 
     /// The text exposition, with database gauges read at scrape time.
-    pub fn render(&self, db: &Database, security_dropped: u64) -> String {
+    pub fn render(&self, db: &Database, security_dropped: u64, quotas: &Quotas) -> String {
         let _scrape = self.scrape.lock().unwrap_or_else(|p| p.into_inner());
+        let stats = quotas.stats();
+        let catch_up = |c: &Counter, total: u64| {
+            let seen = c.get();
+            if total > seen {
+                c.inc_by(total - seen);
+            }
+        };
+        catch_up(
+            &self
+                .quota_checks
+                .get_or_create(&StoreLabels { store: "shared" }),
+            stats.shared_checks.load(Ordering::Relaxed),
+        );
+        catch_up(
+            &self
+                .quota_checks
+                .get_or_create(&StoreLabels { store: "local" }),
+            stats.local_checks.load(Ordering::Relaxed),
+        );
+        catch_up(
+            &self.redis_failures,
+            stats.redis_failures.load(Ordering::Relaxed),
+        );
+        self.limiter_degraded.set(i64::from(quotas.degraded()));
         let (size, idle) = db.pool_usage();
         self.pool_size.set(i64::from(size));
         self.pool_idle.set(i64::try_from(idle).unwrap_or(i64::MAX));

@@ -7,7 +7,7 @@
 
 use async_graphql::Context;
 use prep_auth::{Access, Action, Permission, Principal, Resource, Role, Target};
-use prep_tenancy::{TenantScope, TenantTx};
+use prep_tenancy::{ReadGuard, TenantScope, TenantTx};
 use serde_json::json;
 
 use crate::audit;
@@ -37,6 +37,18 @@ impl RequestContext {
             scope,
             loaders,
         }
+    }
+
+    /// The request's shared read transaction, for one statement. Its
+    /// failures are `ApiError`s, so no database detail can reach a client
+    /// through `?` (a `TenancyError` would be shown by its text).
+    pub async fn read(&self) -> ApiResult<ReadGuard<'_>> {
+        Ok(self.scope.read().await?)
+    }
+
+    /// A write transaction for one mutation, its failures as `ApiError`s.
+    pub async fn begin_write(&self) -> ApiResult<TenantTx> {
+        Ok(self.scope.begin_write().await?)
     }
 
     /// May the caller do `p` on `t`? For shaping an answer; to enforce, use
@@ -165,9 +177,9 @@ impl RequestContext {
         if let Some(role) = requires {
             details["requiresRole"] = json!(role.as_str());
         }
-        let mut tx = self.scope.begin_write().await?;
+        let mut tx = self.begin_write().await?;
         audit::record(&mut tx, self, "access.denied", target, details).await?;
-        tx.commit().await?;
+        tx.commit().await.map_err(ApiError::from)?;
         Ok(())
     }
 }

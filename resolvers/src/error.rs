@@ -41,6 +41,7 @@ impl ApiError {
             ApiError::Forbidden(_) => "FORBIDDEN",
             ApiError::NotFound(_) => "NOT_FOUND",
             ApiError::BadUserInput(_) => "BAD_USER_INPUT",
+            ApiError::Tenancy(TenancyError::Overloaded(_)) => "OVERLOADED",
             ApiError::Database(_) | ApiError::Tenancy(_) | ApiError::Internal(_) => "INTERNAL",
         }
     }
@@ -76,6 +77,7 @@ impl ErrorExtensions for ApiError {
             ApiError::Unauthenticated => "authentication required".to_owned(),
             ApiError::Forbidden(m) | ApiError::BadUserInput(m) => m.clone(),
             ApiError::NotFound(what) => format!("{what} not found"),
+            ApiError::Tenancy(TenancyError::Overloaded(why)) => format!("{why}; retry shortly"),
             ApiError::Database(_) | ApiError::Tenancy(_) | ApiError::Internal(_) => {
                 // The one place internal detail is logged; the request id
                 // comes from the enclosing `request` span set at the edge.

@@ -21,6 +21,7 @@ pub mod node;
 pub mod pagination;
 pub mod payload;
 pub mod provisioning;
+pub mod rate_limit;
 pub mod reference;
 pub mod scopes;
 pub mod sso;
@@ -50,6 +51,7 @@ pub struct QueryRoot(
     sso::SsoQuery,
     provisioning::ProvisioningQuery,
     connectors::ConnectorQuery,
+    rate_limit::RateLimitQuery,
 );
 
 /// Every domain's mutations, merged into one root.

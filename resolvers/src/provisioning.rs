@@ -108,7 +108,7 @@ impl ProvisioningQuery {
     async fn scim_tokens(&self, ctx: &Context<'_>) -> Result<Vec<ScimToken>> {
         let rc = request(ctx)?;
         rc.authorize(SSO_READ, Target::Tenant).await?;
-        let mut db = rc.scope.read().await?;
+        let mut db = rc.read().await?;
         let tokens = ScimTokens::list(db.conn()).await.map_err(ApiError::from)?;
         Ok(tokens.into_iter().map(ScimToken::from).collect())
     }
@@ -135,7 +135,7 @@ impl ProvisioningMutation {
         if !(1..=MAX_DAYS).contains(&input.expires_in_days) {
             return Ok(refused(scim, "expiresInDays", "must be between 1 and 730"));
         }
-        let mut tx = rc.scope.begin_write().await?;
+        let mut tx = rc.begin_write().await?;
         let lifetime = Duration::days(input.expires_in_days.into());
         let (info, secret) = scim
             .tokens()
@@ -151,7 +151,7 @@ impl ProvisioningMutation {
             details,
         )
         .await?;
-        tx.commit().await?;
+        tx.commit().await.map_err(ApiError::from)?;
         Ok(issued(scim, info, secret))
     }
 
@@ -172,7 +172,7 @@ impl ProvisioningMutation {
                 "must be between 0 and 10080",
             ));
         }
-        let mut tx = rc.scope.begin_write().await?;
+        let mut tx = rc.begin_write().await?;
         let overlap = Duration::minutes(input.overlap_minutes.into());
         let Some((info, secret)) = scim
             .tokens()
@@ -191,7 +191,7 @@ impl ProvisioningMutation {
             details,
         )
         .await?;
-        tx.commit().await?;
+        tx.commit().await.map_err(ApiError::from)?;
         Ok(issued(scim, info, secret))
     }
 
@@ -204,7 +204,7 @@ impl ProvisioningMutation {
         let id = ids::decode(&input.id, NodeType::ScimToken)?;
         let (rc, scim) = (request(ctx)?, service(ctx)?);
         rc.authorize(SSO_WRITE, Target::Tenant).await?;
-        let mut tx = rc.scope.begin_write().await?;
+        let mut tx = rc.begin_write().await?;
         let revoked = ScimTokens::revoke(&mut tx, id)
             .await
             .map_err(ApiError::from)?;
@@ -222,7 +222,7 @@ impl ProvisioningMutation {
             )
             .await?;
         }
-        tx.commit().await?;
+        tx.commit().await.map_err(ApiError::from)?;
         Ok(ScimTokenPayload {
             scim_token: Some(info.into()),
             secret: None,

@@ -129,7 +129,7 @@ impl TenantQuery {
             }),
             _ => None,
         };
-        let mut db = rc.scope.read().await?;
+        let mut db = rc.read().await?;
         // One statement for both: the tenant row and, for users, the user row.
         let row = sqlx::query!(
             r#"

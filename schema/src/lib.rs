@@ -3,6 +3,9 @@
 //! This crate knows nothing of HTTP (only `gateway` does) and nothing of how
 //! a domain stores its data (only `resolvers` does).
 
+pub mod armour;
+pub mod cost;
+
 use async_graphql::{EmptySubscription, Schema};
 use prep_resolvers::{MutationRoot, QueryRoot};
 

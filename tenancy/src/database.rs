@@ -6,6 +6,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::PgPool;
 use uuid::Uuid;
 
+use crate::quotas::Bulkheads;
 use crate::scope::{StatementCount, TenantScope, TenantTx};
 use crate::{Reach, TenancyError, TenantId};
 
@@ -40,6 +41,17 @@ pub struct PoolSettings {
 pub struct Database {
     pool: PgPool,
     pub(crate) statements: Arc<AtomicU64>,
+    shares: Arc<Bulkheads>,
+}
+
+/// A tenant's share of the pool: at most `capacity` connections at once,
+/// waiting at most `wait` for one of them.
+#[derive(Clone, Copy, Debug)]
+pub struct DbShare {
+    /// Connections the tenant may hold at once on this replica.
+    pub capacity: u32,
+    /// Longest wait for one, then `Overloaded`.
+    pub wait: Duration,
 }
 
 /// One (tenant, location) pair whose compliance status is due for review.
@@ -76,26 +88,50 @@ impl Database {
         Self {
             pool,
             statements: Arc::new(AtomicU64::new(0)),
+            shares: Arc::new(Bulkheads::default()),
         }
     }
 
     /// A per-request scope for `tenant`: reads share one lazily begun
     /// read-only transaction; writes get their own.
     pub fn scope(&self, tenant: TenantId) -> TenantScope {
-        TenantScope::new(self.clone(), tenant, Reach::Tenant)
+        TenantScope::new(self.clone(), tenant, Reach::Tenant, None)
     }
 
     /// A per-request scope that sees only `reach` of the tenant: the
     /// row-level security policies hide every row outside it.
     pub fn scope_within(&self, tenant: TenantId, reach: Reach) -> TenantScope {
-        TenantScope::new(self.clone(), tenant, reach)
+        TenantScope::new(self.clone(), tenant, reach, None)
+    }
+
+    /// A request's scope whose transactions also hold a place in the
+    /// tenant's share of the pool, so one tenant's flood cannot take every
+    /// connection.
+    pub fn scope_shared(&self, tenant: TenantId, reach: Reach, share: DbShare) -> TenantScope {
+        TenantScope::new(self.clone(), tenant, reach, Some(share))
+    }
+
+    /// Connections of the pool the tenant holds now on this replica.
+    pub fn connections_held(&self, tenant: TenantId) -> u32 {
+        self.shares.in_use(tenant)
+    }
+
+    /// Connections the pool may open.
+    pub fn max_connections(&self) -> u32 {
+        self.pool.options().get_max_connections()
     }
 
     /// Begins a read-write transaction for `tenant`, for work outside a
     /// request (operator commands, the compliance reviewer, seeding).
     pub async fn begin(&self, tenant: TenantId) -> Result<TenantTx, TenancyError> {
-        self.begin_counted(tenant, &Reach::Tenant, false, StatementCount::default())
-            .await
+        self.begin_counted(
+            tenant,
+            &Reach::Tenant,
+            false,
+            StatementCount::default(),
+            None,
+        )
+        .await
     }
 
     pub(crate) async fn begin_counted(
@@ -104,7 +140,22 @@ impl Database {
         reach: &Reach,
         read_only: bool,
         count: StatementCount,
+        share: Option<DbShare>,
     ) -> Result<TenantTx, TenancyError> {
+        let permit = match share {
+            Some(s) => Some(
+                self.shares
+                    .enter(
+                        tenant,
+                        s.capacity,
+                        s.wait,
+                        "the tenant holds its whole share of database connections",
+                    )
+                    .await
+                    .map_err(|o| TenancyError::Overloaded(o.0))?,
+            ),
+            None => None,
+        };
         // BEGIN and the tenant setting travel in one simple-query message:
         // one round trip, and the setting can never exist outside the
         // transaction (a `SET LOCAL` outside BEGIN silently does nothing).
@@ -126,6 +177,7 @@ impl Database {
             tenant,
             count,
             Arc::clone(&self.statements),
+            permit,
         ))
     }
 

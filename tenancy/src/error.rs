@@ -11,6 +11,10 @@ pub enum TenancyError {
     /// resolver asked for it while holding it. A programming error.
     #[error("the request's transaction was requested while held")]
     Reentrant,
+    /// The tenant holds its whole share of database connections (or the
+    /// pool is exhausted): refused fast, answered `OVERLOADED`.
+    #[error("overloaded: {0}")]
+    Overloaded(&'static str),
     /// One-transaction mode was finished without a transaction: a
     /// programming error.
     #[error("no transaction is open for this request")]

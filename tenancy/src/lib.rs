@@ -1,4 +1,5 @@
-//! Everything that keeps tenants apart.
+//! Everything that keeps tenants apart: their data (row-level security)
+//! and their share of the platform (rate limits, cost budgets, bulkheads).
 //!
 //! The only way to run a statement on tenant data is through a [`TenantTx`]
 //! or a [`TenantScope`], and both come into being with the tenant already set
@@ -13,13 +14,14 @@ mod database;
 mod error;
 mod idempotency;
 mod identity;
+pub mod quotas;
 mod reach;
 mod scope;
 mod tenant;
 mod tenants;
 
 pub use connectors::{ConnectorKeyRecord, ConnectorUse};
-pub use database::{Database, DueReview, PoolSettings};
+pub use database::{Database, DbShare, DueReview, PoolSettings};
 pub use error::TenancyError;
 pub use idempotency::{Claim, IdempotencyKey};
 pub use identity::{
@@ -29,4 +31,4 @@ pub use identity::{
 pub use reach::Reach;
 pub use scope::{ReadGuard, StatementCount, TenantScope, TenantTx};
 pub use tenant::{TenantId, TenantSlug};
-pub use tenants::{CreateTenantError, NewTenant};
+pub use tenants::{CreateTenantError, NewTenant, TenantPlan};

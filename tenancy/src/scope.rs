@@ -47,6 +47,8 @@ pub struct TenantTx {
     tenant: TenantId,
     count: StatementCount,
     total: Arc<AtomicU64>,
+    /// The tenant's share of the pool this transaction holds, if limited.
+    _share: Option<crate::quotas::TenantPermit>,
 }
 
 enum Inner {
@@ -70,12 +72,14 @@ impl TenantTx {
         tenant: TenantId,
         count: StatementCount,
         total: Arc<AtomicU64>,
+        share: Option<crate::quotas::TenantPermit>,
     ) -> Self {
         Self {
             inner: Inner::Own(tx),
             tenant,
             count,
             total,
+            _share: share,
         }
     }
 
@@ -144,6 +148,7 @@ pub struct TenantScope {
     db: Database,
     tenant: TenantId,
     reach: Reach,
+    share: Option<crate::database::DbShare>,
     read: Arc<Mutex<Slot>>,
     single: Arc<AtomicBool>,
     count: StatementCount,
@@ -164,11 +169,17 @@ impl ReadGuard<'_> {
 }
 
 impl TenantScope {
-    pub(crate) fn new(db: Database, tenant: TenantId, reach: Reach) -> Self {
+    pub(crate) fn new(
+        db: Database,
+        tenant: TenantId,
+        reach: Reach,
+        share: Option<crate::database::DbShare>,
+    ) -> Self {
         Self {
             db,
             tenant,
             reach,
+            share,
             read: Arc::new(Mutex::new(Slot::default())),
             single: Arc::new(AtomicBool::new(false)),
             count: StatementCount::default(),
@@ -201,7 +212,13 @@ impl TenantScope {
         if guard.tx.is_none() {
             let tx = self
                 .db
-                .begin_counted(self.tenant, &self.reach, true, self.count.clone())
+                .begin_counted(
+                    self.tenant,
+                    &self.reach,
+                    true,
+                    self.count.clone(),
+                    self.share,
+                )
                 .await?;
             guard.tx = Some(tx);
         }
@@ -227,11 +244,18 @@ impl TenantScope {
                 tenant: self.tenant,
                 count: self.count.clone(),
                 total: Arc::clone(&self.db.statements),
+                _share: None,
             });
         }
         self.release_read().await;
         self.db
-            .begin_counted(self.tenant, &self.reach, false, self.count.clone())
+            .begin_counted(
+                self.tenant,
+                &self.reach,
+                false,
+                self.count.clone(),
+                self.share,
+            )
             .await
     }
 
@@ -263,7 +287,13 @@ impl TenantScope {
         slot.tx.take();
         let mut tx = self
             .db
-            .begin_counted(self.tenant, &self.reach, false, self.count.clone())
+            .begin_counted(
+                self.tenant,
+                &self.reach,
+                false,
+                self.count.clone(),
+                self.share,
+            )
             .await?;
         let claim = crate::idempotency::claim(&mut tx, key, fingerprint, ttl).await?;
         if matches!(claim, crate::Claim::Fresh) {

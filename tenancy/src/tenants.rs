@@ -93,3 +93,50 @@ impl Database {
         Ok(tenant)
     }
 }
+
+/// A tenant's plan and the operator's overrides of its limits.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TenantPlan {
+    /// `free`, `standard` or `enterprise`.
+    pub plan: String,
+    /// Overrides of the tier's limits (a JSON object).
+    pub overrides: serde_json::Value,
+    /// Whether it is a sandbox tenant.
+    pub is_sandbox: bool,
+}
+
+impl Database {
+    /// The tenant's plan and overrides, read in its own scope.
+    pub async fn tenant_plan(&self, tenant: TenantId) -> Result<Option<TenantPlan>, TenancyError> {
+        let mut tx = self.begin(tenant).await?;
+        let row: Option<(String, serde_json::Value, bool)> =
+            sqlx::query_as("select plan, limit_overrides, is_sandbox from tenants")
+                .fetch_optional(tx.conn())
+                .await?;
+        tx.commit().await?;
+        Ok(row.map(|(plan, overrides, is_sandbox)| TenantPlan {
+            plan,
+            overrides,
+            is_sandbox,
+        }))
+    }
+
+    /// Sets a tenant's plan and/or replaces its limit overrides (an
+    /// operator's command; the caller validates them).
+    pub async fn set_tenant_plan(
+        &self,
+        tenant: TenantId,
+        plan: Option<&str>,
+        overrides: Option<&serde_json::Value>,
+    ) -> Result<(), TenancyError> {
+        let mut tx = self.begin(tenant).await?;
+        sqlx::query(
+            "update tenants set plan = coalesce($1, plan), limit_overrides = coalesce($2, limit_overrides)",
+        )
+        .bind(plan)
+        .bind(overrides)
+        .execute(tx.conn())
+        .await?;
+        tx.commit().await
+    }
+}

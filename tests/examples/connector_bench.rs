@@ -107,7 +107,10 @@ async fn main() {
     let body = json!({ "query": "{ __typename }" }).to_string();
     for (name, credential) in [
         ("POST /graphql {__typename} (API key)", c.api_key.as_str()),
-        ("POST /graphql {__typename} (user token)", tenant.token.as_str()),
+        (
+            "POST /graphql {__typename} (user token)",
+            tenant.token.as_str(),
+        ),
     ] {
         let http_n = n / 10;
         let mut samples = Vec::with_capacity(http_n);
@@ -191,17 +194,9 @@ async fn main() {
             let key = |k: &str| idempotent.then(|| format!("{k}-{b}"));
             let t = Instant::now();
             let r = post(&app, &c.api_key, &sync_e, key("e")).await;
-            assert_eq!(
-                r["data"]["syncEmployees"]["created"],
-                batch,
-                "{r}"
-            );
+            assert_eq!(r["data"]["syncEmployees"]["created"], batch, "{r}");
             let r = post(&app, &c.api_key, &sync_c, key("c")).await;
-            assert_eq!(
-                r["data"]["syncCredentials"]["created"],
-                batch,
-                "{r}"
-            );
+            assert_eq!(r["data"]["syncCredentials"]["created"], batch, "{r}");
             samples.push(t.elapsed());
         }
         let elapsed = start.elapsed();

@@ -99,6 +99,18 @@ impl TestApp {
         settings.database.acquire_timeout_ms = 10_000;
         settings.compliance.review_interval_secs = 0;
         settings.server.body_limit_bytes = 64 * 1024;
+        // generous limits: tests of the limits set their own
+        let roomy = roomy_limits();
+        settings.limits.tiers = prep_tenancy::quotas::Tiers {
+            free: roomy,
+            standard: roomy,
+            enterprise: roomy,
+        };
+        settings.limits.max_in_flight = 100_000;
+        settings.limits.queue_wait_ms = 2_000;
+        settings.limits.failed_auth_per_minute = 100_000;
+        settings.limits.unauthenticated_per_second = 100_000;
+        settings.limits.unauthenticated_burst = 100_000;
         settings
     }
 
@@ -244,6 +256,21 @@ impl TestApp {
             )
         });
         GqlResponse { status, body }
+    }
+}
+
+/// Limits no functional test reaches.
+pub fn roomy_limits() -> prep_tenancy::quotas::TierLimits {
+    prep_tenancy::quotas::TierLimits {
+        requests_per_second: 100_000,
+        burst: 100_000,
+        credential_requests_per_second: 100_000,
+        credential_burst: 100_000,
+        cost_maximum: 10_000_000,
+        cost_restore_rate: 10_000_000,
+        max_query_cost: 10_000_000,
+        max_concurrent_operations: 10_000,
+        database_share: 1.0,
     }
 }
 

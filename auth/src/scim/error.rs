@@ -79,6 +79,12 @@ pub enum ScimError {
     /// 501: declared unsupported (`/Bulk`, sorting on an unsortable attribute).
     #[error("{0}")]
     NotImplemented(&'static str),
+    /// 429: the tenant's (or this token's) request rate is spent.
+    #[error("too many requests; retry after {0} s")]
+    TooManyRequests(u64),
+    /// 503: no capacity for the tenant right now.
+    #[error("{0}; retry shortly")]
+    Unavailable(&'static str),
     /// 500: the store failed. The cause is logged, never sent.
     #[error("internal error: {0}")]
     Internal(String),
@@ -104,6 +110,8 @@ impl ScimError {
             ScimError::PreconditionFailed => 412,
             ScimError::PayloadTooLarge(_) => 413,
             ScimError::NotImplemented(_) => 501,
+            ScimError::TooManyRequests(_) => 429,
+            ScimError::Unavailable(_) => 503,
             ScimError::Internal(_) => 500,
         }
     }

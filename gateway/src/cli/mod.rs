@@ -106,6 +106,24 @@ pub enum TenantCommand {
         #[arg(long)]
         sandbox: bool,
     },
+    /// Show or change a tenant's plan and its overrides of the plan's
+    /// limits; prints the limits in force. Replicas pick changes up within
+    /// `limits.tenant_cache_secs`.
+    Limits {
+        /// Tenant slug.
+        #[arg(long)]
+        tenant: String,
+        /// Move the tenant to another plan tier.
+        #[arg(long, value_parser = ["free", "standard", "enterprise"])]
+        plan: Option<String>,
+        /// Override one limit (repeatable), e.g. `requests_per_second=500`;
+        /// names as in the `limits.tiers` configuration.
+        #[arg(long = "set", value_name = "NAME=VALUE")]
+        set: Vec<String>,
+        /// Drop every override first.
+        #[arg(long)]
+        reset: bool,
+    },
 }
 
 /// Token commands.
@@ -178,6 +196,9 @@ pub enum CliError {
     /// Key problems.
     #[error(transparent)]
     Auth(#[from] prep_auth::AuthError),
+    /// The app could not be built.
+    #[error(transparent)]
+    Build(#[from] crate::app::BuildError),
     /// Tenant creation problems.
     #[error(transparent)]
     CreateTenant(#[from] prep_tenancy::CreateTenantError),
@@ -232,6 +253,17 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
                 })
                 .await?;
             println!("created tenant {slug} ({id})");
+            Ok(())
+        }
+        Command::Tenant(TenantCommand::Limits {
+            tenant,
+            plan,
+            set,
+            reset,
+        }) => {
+            let db = Database::connect_lazy(&settings.pool_settings());
+            let shown = ops::tenant_limits(&db, &settings, &tenant, plan, &set, reset).await?;
+            println!("{shown}");
             Ok(())
         }
         Command::Token(TokenCommand::Mint {

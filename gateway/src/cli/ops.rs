@@ -83,3 +83,60 @@ pub async fn seed(
         prep_sandbox::seed_tenant(db, tenant, &spec, prep_resolvers::clock::today()).await?;
     Ok((tenant, report))
 }
+
+/// `tenant limits`: applies a plan change and overrides (validated against
+/// the merged result), and returns the limits in force as TOML.
+pub(super) async fn tenant_limits(
+    db: &Database,
+    settings: &crate::config::Settings,
+    slug: &str,
+    plan: Option<String>,
+    set: &[String],
+    reset: bool,
+) -> Result<String, CliError> {
+    let tenant = find_tenant(db, slug).await?;
+    let current = db
+        .tenant_plan(tenant)
+        .await?
+        .ok_or_else(|| CliError::Usage(format!("no tenant with slug {slug:?}")))?;
+    let mut overrides = if reset {
+        serde_json::json!({})
+    } else {
+        current.overrides.clone()
+    };
+    for pair in set {
+        let (name, value) = pair
+            .split_once('=')
+            .ok_or_else(|| CliError::Usage(format!("--set takes NAME=VALUE, got {pair:?}")))?;
+        let value: serde_json::Value = value
+            .trim()
+            .parse()
+            .map_err(|_| CliError::Usage(format!("{name}: {value:?} is not a number")))?;
+        overrides[name.trim()] = value;
+    }
+    let plan_name = plan.clone().unwrap_or(current.plan);
+    let limits = settings
+        .limits
+        .tiers
+        .of_plan(&plan_name)
+        .with_overrides(&overrides)
+        .map_err(|e| CliError::Usage(format!("refused: {e}")))?;
+    if plan.is_some() || !set.is_empty() || reset {
+        db.set_tenant_plan(tenant, plan.as_deref(), Some(&overrides))
+            .await?;
+    }
+    let table = toml_table(&serde_json::to_value(limits).unwrap_or_default());
+    Ok(format!(
+        "# tenant {slug}: plan {plan_name}, overrides {overrides}\n{table}"
+    ))
+}
+
+fn toml_table(v: &serde_json::Value) -> String {
+    v.as_object()
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| format!("{k} = {v}\n"))
+                .collect::<String>()
+        })
+        .unwrap_or_default()
+}

@@ -110,7 +110,9 @@ async fn build_when_database_answers(
             .map_or_else(|| MasterKey::from_base64(&key), Ok)?;
         match App::build(settings.clone(), attempt).await {
             Ok(state) => return Ok(state),
-            Err(prep_auth::AuthError::Store(e)) if std::time::Instant::now() < deadline => {
+            Err(crate::app::BuildError::Auth(prep_auth::AuthError::Store(e)))
+                if std::time::Instant::now() < deadline =>
+            {
                 tracing::warn!(error = %e, "database not reachable yet; retrying");
                 tokio::time::sleep(delay).await;
                 delay = (delay * 2).min(Duration::from_secs(5));

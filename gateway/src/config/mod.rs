@@ -50,6 +50,39 @@ pub struct Settings {
     pub telemetry: TelemetrySettings,
     /// The compliance reviewer.
     pub compliance: ComplianceSettings,
+    /// Rate limits, cost budgets, bulkheads.
+    pub limits: LimitsSettings,
+}
+
+/// Traffic governance settings.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitsSettings {
+    /// Redis, where every replica's limits are shared. Absent: each replica
+    /// limits alone (development only).
+    pub redis: Option<prep_tenancy::quotas::RedisSettings>,
+    /// Replicas expected behind the load balancer: while Redis is away,
+    /// each enforces `1/replicas` of every limit.
+    pub replicas: u32,
+    /// Requests served at once by one replica; beyond, new ones wait up to
+    /// `queue_wait_ms` and are then refused with 503.
+    pub max_in_flight: u32,
+    /// Longest wait for a place in a bulkhead (replica, tenant, database
+    /// share) before a 503 `OVERLOADED`.
+    pub queue_wait_ms: u64,
+    /// Failed authentications one address may make per minute; then it is
+    /// refused for a while, whatever it presents.
+    pub failed_auth_per_minute: u32,
+    /// Sustained requests per second one address may make to the routes
+    /// that come before authentication (`/auth/*`, `/oauth/token`).
+    pub unauthenticated_per_second: u32,
+    /// Burst of the same.
+    pub unauthenticated_burst: u32,
+    /// How long a replica keeps a tenant's plan and overrides.
+    pub tenant_cache_secs: u64,
+    /// Limits of each plan tier; operators override them per tenant
+    /// (`prep-gateway tenant limits`).
+    pub tiers: prep_tenancy::quotas::Tiers,
 }
 
 /// HTTP server settings.
@@ -148,6 +181,16 @@ pub struct GraphqlSettings {
     /// How long the response to a mutation sent with an `Idempotency-Key`
     /// is kept (and the key refused for any other request).
     pub idempotency_ttl_secs: u64,
+    /// Largest document, in bytes (checked before parsing).
+    pub max_document_bytes: usize,
+    /// Largest variables (the rest of the body), in bytes.
+    pub max_variables_bytes: usize,
+    /// Most lexical tokens in a document (checked before parsing).
+    pub max_tokens: usize,
+    /// Most aliases in an operation.
+    pub max_aliases: usize,
+    /// Most directives in an operation.
+    pub max_directives: usize,
 }
 
 /// Log format.
@@ -222,6 +265,11 @@ impl Default for Settings {
                 max_depth: 15,
                 max_complexity: 20_000,
                 idempotency_ttl_secs: 86_400,
+                max_document_bytes: 64 * 1024,
+                max_variables_bytes: 512 * 1024,
+                max_tokens: 15_000,
+                max_aliases: 50,
+                max_directives: 50,
             },
             telemetry: TelemetrySettings {
                 format: LogFormat::Pretty,
@@ -229,6 +277,17 @@ impl Default for Settings {
             },
             compliance: ComplianceSettings {
                 review_interval_secs: 60,
+            },
+            limits: LimitsSettings {
+                redis: Some(prep_tenancy::quotas::RedisSettings::default()),
+                replicas: 1,
+                max_in_flight: 1024,
+                queue_wait_ms: 100,
+                failed_auth_per_minute: 30,
+                unauthenticated_per_second: 2,
+                unauthenticated_burst: 30,
+                tenant_cache_secs: 30,
+                tiers: prep_tenancy::quotas::Tiers::default(),
             },
         }
     }
@@ -307,6 +366,19 @@ impl Settings {
             .collect()
     }
 
+    /// The armour limits of GraphQL documents.
+    pub fn armour(&self) -> prep_schema::armour::ArmourLimits {
+        let g = &self.graphql;
+        prep_schema::armour::ArmourLimits {
+            max_document_bytes: g.max_document_bytes,
+            max_variables_bytes: g.max_variables_bytes,
+            max_tokens: g.max_tokens,
+            max_depth: g.max_depth,
+            max_aliases: g.max_aliases,
+            max_directives: g.max_directives,
+        }
+    }
+
     /// When the gateway's signing keys rotate.
     pub fn rotation_policy(&self) -> prep_auth::RotationPolicy {
         let a = &self.auth;
@@ -355,6 +427,36 @@ mod tests {
             .any(|p| p.starts_with("database.max_connections")));
         assert!(problems.iter().any(|p| p.starts_with("server.public_url")));
         assert!(problems.iter().any(|p| p.starts_with("graphql.max_depth")));
+    }
+
+    #[test]
+    fn misconfigured_limits_are_refused_at_start_up() {
+        let mut s = Settings::default();
+        s.limits.tiers.free.requests_per_second = 0;
+        s.limits.tiers.enterprise.credential_burst = 10_000;
+        s.limits.replicas = 0;
+        s.limits.redis = Some(prep_tenancy::quotas::RedisSettings {
+            url: "http://redis".into(),
+            ..Default::default()
+        });
+        s.graphql.max_document_bytes = 10;
+        s.server.trusted_proxies = vec!["10.0.0.1/8".into()];
+        let Err(ConfigError::Invalid(problems)) = s.validate() else {
+            panic!("expected validation errors");
+        };
+        for key in [
+            "limits.tiers.free.requests_per_second",
+            "limits.tiers.enterprise.credential_burst",
+            "limits.replicas",
+            "limits.redis.url",
+            "graphql.max_document_bytes",
+            "server.trusted_proxies[0]",
+        ] {
+            assert!(
+                problems.iter().any(|p| p.starts_with(key)),
+                "{key}: {problems:?}"
+            );
+        }
     }
 
     #[test]

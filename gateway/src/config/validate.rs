@@ -190,6 +190,117 @@ impl Settings {
             ),
         );
         check(
+            (1024..=s.body_limit_bytes.max(1024)).contains(&g.max_document_bytes),
+            format!(
+                "graphql.max_document_bytes: must be between 1024 and server.body_limit_bytes ({}), got {}",
+                s.body_limit_bytes, g.max_document_bytes
+            ),
+        );
+        check(
+            (1024..=64 * 1024 * 1024).contains(&g.max_variables_bytes),
+            format!(
+                "graphql.max_variables_bytes: must be between 1024 and 67108864, got {}",
+                g.max_variables_bytes
+            ),
+        );
+        check(
+            (100..=1_000_000).contains(&g.max_tokens),
+            format!(
+                "graphql.max_tokens: must be between 100 and 1000000, got {}",
+                g.max_tokens
+            ),
+        );
+        check(
+            g.max_aliases <= 10_000,
+            format!(
+                "graphql.max_aliases: must be at most 10000, got {}",
+                g.max_aliases
+            ),
+        );
+        check(
+            g.max_directives <= 10_000,
+            format!(
+                "graphql.max_directives: must be at most 10000, got {}",
+                g.max_directives
+            ),
+        );
+        let l = &self.limits;
+        for problem in l.tiers.problems("limits.tiers") {
+            check(false, problem);
+        }
+        check(
+            (1..=1000).contains(&l.replicas),
+            format!(
+                "limits.replicas: must be between 1 and 1000, got {}",
+                l.replicas
+            ),
+        );
+        check(
+            (1..=1_000_000).contains(&l.max_in_flight),
+            format!(
+                "limits.max_in_flight: must be between 1 and 1000000, got {}",
+                l.max_in_flight
+            ),
+        );
+        check(
+            l.queue_wait_ms <= 10_000,
+            format!(
+                "limits.queue_wait_ms: must be at most 10000, got {}",
+                l.queue_wait_ms
+            ),
+        );
+        check(
+            (1..=100_000).contains(&l.failed_auth_per_minute),
+            format!(
+                "limits.failed_auth_per_minute: must be between 1 and 100000, got {}",
+                l.failed_auth_per_minute
+            ),
+        );
+        check(
+            (1..=100_000).contains(&l.unauthenticated_per_second),
+            format!(
+                "limits.unauthenticated_per_second: must be between 1 and 100000, got {}",
+                l.unauthenticated_per_second
+            ),
+        );
+        check(
+            (1..=1_000_000).contains(&l.unauthenticated_burst),
+            format!(
+                "limits.unauthenticated_burst: must be between 1 and 1000000, got {}",
+                l.unauthenticated_burst
+            ),
+        );
+        check(
+            (1..=3600).contains(&l.tenant_cache_secs),
+            format!(
+                "limits.tenant_cache_secs: must be between 1 and 3600, got {}",
+                l.tenant_cache_secs
+            ),
+        );
+        if let Some(r) = &l.redis {
+            check(
+                r.url.starts_with("redis://") || r.url.starts_with("rediss://"),
+                format!(
+                    "limits.redis.url: must start with redis:// or rediss://, got {:?}",
+                    r.url
+                ),
+            );
+            check(
+                (1..=1024).contains(&r.pool_size),
+                format!(
+                    "limits.redis.pool_size: must be between 1 and 1024, got {}",
+                    r.pool_size
+                ),
+            );
+            check(
+                (1..=5_000).contains(&r.timeout_ms),
+                format!(
+                    "limits.redis.timeout_ms: must be between 1 and 5000, got {}",
+                    r.timeout_ms
+                ),
+            );
+        }
+        check(
             self.compliance.review_interval_secs <= 86_400,
             format!(
                 "compliance.review_interval_secs: must be at most 86400, got {}",

@@ -34,28 +34,40 @@ pub const API_KEY_HEADER: &str = "x-api-key";
 /// the last address in `X-Forwarded-For` that no trusted proxy added (a
 /// client can prepend anything it likes; it cannot append past the proxy).
 pub fn client_ip(app: &AppState, headers: &HeaderMap, extensions: &Extensions) -> Option<IpAddr> {
+    client_address(&app.trusted_proxies, headers, extensions)
+}
+
+/// [`client_ip`] for code that has the trusted proxies but not the app.
+pub fn client_address(
+    proxies: &[prep_auth::connectors::cidr::Cidr],
+    headers: &HeaderMap,
+    extensions: &Extensions,
+) -> Option<IpAddr> {
     let peer = extensions
         .get::<ConnectInfo<SocketAddr>>()
         .map(|ConnectInfo(addr)| addr.ip().to_canonical())?;
-    let trusted = |ip: &IpAddr| app.trusted_proxies.iter().any(|c| c.contains(*ip));
-    if !trusted(&peer) {
+    let trusted = |ip: IpAddr| proxies.iter().any(|c| c.contains(ip));
+    if !trusted(peer) {
         return Some(peer);
     }
-    let forwarded: Vec<IpAddr> = headers
+    // rightmost first: each trusted hop appended the address it saw
+    let mut client = peer;
+    let hops: Vec<&str> = headers
         .get_all("x-forwarded-for")
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
-        .map_while(|a| a.trim().parse::<IpAddr>().ok())
         .collect();
-    Some(
-        forwarded
-            .into_iter()
-            .rev()
-            .map(|ip| ip.to_canonical())
-            .find(|ip| !trusted(ip))
-            .unwrap_or(peer),
-    )
+    for hop in hops.into_iter().rev() {
+        let Ok(ip) = hop.trim().parse::<IpAddr>() else {
+            break; // unreadable: nothing left of it can be believed
+        };
+        client = ip.to_canonical();
+        if !trusted(client) {
+            break;
+        }
+    }
+    Some(client)
 }
 
 /// The request id set by the middleware.

@@ -34,6 +34,19 @@ pub enum HttpError {
     /// A request with this `Idempotency-Key` is being processed.
     #[error("a request with this Idempotency-Key is still being processed; retry shortly")]
     IdempotencyKeyInFlight,
+    /// A rate or the cost budget of the tenant refused the request.
+    #[error("rate limited")]
+    RateLimited(Box<super::graphql::Throttled>),
+    /// A bulkhead was full: the tenant's operations, its share of the
+    /// database pool, or this replica.
+    #[error("{0}; retry shortly")]
+    Overloaded(&'static str),
+    /// The address failed authentication too often; refused for a while.
+    #[error("too many failed authentications from this address; retry later")]
+    AddressBlocked(std::time::Duration),
+    /// A document refused before parsing (size, tokens).
+    #[error("{0}")]
+    Armour(prep_schema::armour::ArmourError),
     /// Our fault: logged, never sent.
     #[error("internal error")]
     Internal(String),
@@ -56,6 +69,17 @@ impl HttpError {
             HttpError::IdempotencyKeyInFlight => {
                 (StatusCode::CONFLICT, "IDEMPOTENCY_KEY_IN_FLIGHT")
             }
+            HttpError::RateLimited(_) | HttpError::AddressBlocked(_) => {
+                (StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED")
+            }
+            HttpError::Overloaded(_) => (StatusCode::SERVICE_UNAVAILABLE, "OVERLOADED"),
+            HttpError::Armour(e) => match e {
+                prep_schema::armour::ArmourError::DocumentTooLarge(..)
+                | prep_schema::armour::ArmourError::VariablesTooLarge(..) => {
+                    (StatusCode::PAYLOAD_TOO_LARGE, e.code())
+                }
+                _ => (StatusCode::BAD_REQUEST, e.code()),
+            },
             HttpError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL"),
         }
     }
@@ -67,8 +91,12 @@ impl IntoResponse for HttpError {
             tracing::error!(error = %detail, "request failed");
         }
         let (status, code) = self.status_and_code();
-        let body =
-            json!({ "errors": [{ "message": self.to_string(), "extensions": { "code": code } }] });
+        let body = match &self {
+            HttpError::RateLimited(t) => t.body(),
+            _ => {
+                json!({ "errors": [{ "message": self.to_string(), "extensions": { "code": code } }] })
+            }
+        };
         let mut response = (status, axum::Json(body)).into_response();
         let headers = response.headers_mut();
         match self {
@@ -81,8 +109,16 @@ impl IntoResponse for HttpError {
             HttpError::MethodNotAllowed => {
                 headers.insert(header::ALLOW, HeaderValue::from_static("POST"));
             }
-            HttpError::IdempotencyKeyInFlight => {
+            HttpError::IdempotencyKeyInFlight | HttpError::Overloaded(_) => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            }
+            HttpError::RateLimited(t) => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(t.retry_after_secs()));
+                super::graphql::rate_headers(headers, &t.verdict);
+            }
+            HttpError::AddressBlocked(wait) => {
+                let secs = wait.as_secs_f64().ceil().max(1.0) as u64;
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
             }
             _ => {}
         }

@@ -54,6 +54,7 @@ pub async fn metrics(State(app): State<AppState>) -> impl IntoResponse {
             header::CONTENT_TYPE,
             "text/plain; version=0.0.4; charset=utf-8",
         )],
-        app.metrics.render(&app.db, app.security.dropped()),
+        app.metrics
+            .render(&app.db, app.security.dropped(), &app.governance.quotas),
     )
 }

@@ -70,11 +70,16 @@ pub fn fingerprint(principal: &Principal, request: &async_graphql::Request) -> [
 /// Whether a response may be stored for replay: the operation ran, and
 /// nothing in it failed on our side.
 pub fn storable(response: &async_graphql::Response) -> bool {
+    // an internal error, or a refusal for lack of capacity: nothing of the
+    // request is kept, so a retry with the same key runs afresh
     let internal = response.errors.iter().any(|e| {
         e.extensions
             .as_ref()
             .and_then(|x| x.get("code"))
-            .is_some_and(|c| *c == async_graphql::Value::from("INTERNAL"))
+            .is_some_and(|c| {
+                *c == async_graphql::Value::from("INTERNAL")
+                    || *c == async_graphql::Value::from("OVERLOADED")
+            })
     });
     let not_executed = response.data == async_graphql::Value::Null
         && !response.errors.is_empty()

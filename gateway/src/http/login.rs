@@ -21,10 +21,15 @@ use super::authn::{client_ip, request_id, CSRF_HEADER};
 use crate::app::AppState;
 use crate::metrics::AuthLabels;
 
-/// The sign-in routes.
+/// The gateway's public keys: cached by clients and subgraphs, never
+/// limited per address.
+pub fn public_routes() -> Router<AppState> {
+    Router::new().route("/.well-known/jwks.json", get(jwks))
+}
+
+/// The sign-in routes (limited per address by the caller).
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/.well-known/jwks.json", get(jwks))
         .route("/auth/login", get(login))
         .route("/auth/callback", get(callback))
         .route("/auth/session", get(session))

@@ -12,8 +12,12 @@
 //!    `server.request_timeout_ms` (dropping the future rolls back its
 //!    transaction), else 504.
 //! 6. Metrics: count and time by matched route and status.
-//! 7. Routes. Body size is enforced by the GraphQL handler itself so the
-//!    413 carries a GraphQL-shaped error.
+//! 7. Load shedding: the replica's in-flight ceiling (503 `OVERLOADED`
+//!    after a short wait); probes and metrics pass.
+//! 8. Routes. `/auth/*` and `/oauth/token` are limited per address
+//!    (`per_ip`). Body size is enforced by the GraphQL handler itself so the
+//!    413 carries a GraphQL-shaped error; tenants' rates, cost budgets and
+//!    bulkheads are applied there, once the caller is known.
 
 use std::time::{Duration, Instant};
 
@@ -31,9 +35,11 @@ use tower_http::request_id::{
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
-use super::{graphql, health, HttpError};
+use std::sync::Arc;
+
+use super::{graphql, health, per_ip, HttpError};
 use crate::app::AppState;
-use crate::metrics::HttpLabels;
+use crate::metrics::{HttpLabels, OverloadLabels};
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -48,10 +54,12 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
-        .merge(super::login::routes())
-        .merge(super::oauth::routes())
+        .merge(unauthenticated(&state))
+        .merge(super::login::public_routes())
+        .merge(super::oauth::public_routes())
         .merge(super::scim::routes())
         .fallback(not_found)
+        .layer(middleware::from_fn_with_state(state.clone(), shed_load))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             record_metrics,
@@ -80,6 +88,41 @@ pub fn router(state: AppState) -> Router {
             }))
             .layer(TimeoutLayer::with_status_code(StatusCode::GATEWAY_TIMEOUT, timeout)),
     )
+}
+
+/// The routes that come before authentication, limited per address.
+fn unauthenticated(state: &AppState) -> Router<AppState> {
+    let routes = super::login::routes().merge(super::oauth::routes());
+    match &state.per_ip {
+        Some(config) => routes.layer(per_ip::layer(config, state.metrics.rate_limited.clone())),
+        None => routes,
+    }
+}
+
+/// The replica's in-flight ceiling: beyond it a request waits briefly for a
+/// place, then is refused fast (503 `OVERLOADED`) rather than queueing
+/// without bound. Probes and metrics are never shed.
+async fn shed_load(State(app): State<AppState>, request: Request, next: Next) -> Response {
+    if matches!(request.uri().path(), "/healthz" | "/readyz" | "/metrics") {
+        return next.run(request).await;
+    }
+    let gate = Arc::clone(&app.governance.in_flight);
+    let permit = match gate.clone().try_acquire_owned() {
+        Ok(p) => p,
+        Err(_) => match tokio::time::timeout(app.governance.wait, gate.acquire_owned()).await {
+            Ok(Ok(p)) => p,
+            _ => {
+                app.metrics
+                    .overloaded
+                    .get_or_create(&OverloadLabels { reason: "replica" })
+                    .inc();
+                return HttpError::Overloaded("the gateway is at capacity").into_response();
+            }
+        },
+    };
+    let response = next.run(request).await;
+    drop(permit);
+    response
 }
 
 /// Keeps a client's request id when it is short and printable, otherwise

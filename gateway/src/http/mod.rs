@@ -9,6 +9,7 @@ mod idempotency;
 mod login;
 mod middleware;
 mod oauth;
+pub mod per_ip;
 mod scim;
 
 pub use error::HttpError;

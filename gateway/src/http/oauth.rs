@@ -28,14 +28,17 @@ use crate::app::AppState;
 /// Largest token request body: a few short parameters.
 const BODY_LIMIT: usize = 8 * 1024;
 
-/// The token endpoint and its metadata.
+/// The token endpoint (limited per address by the caller).
 pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/oauth/token",
-            post(token).fallback(|| async { HttpError::MethodNotAllowed }),
-        )
-        .route("/.well-known/oauth-authorization-server", get(metadata))
+    Router::new().route(
+        "/oauth/token",
+        post(token).fallback(|| async { HttpError::MethodNotAllowed }),
+    )
+}
+
+/// The endpoint's metadata.
+pub fn public_routes() -> Router<AppState> {
+    Router::new().route("/.well-known/oauth-authorization-server", get(metadata))
 }
 
 /// The parameters of a token request, each at most once.
@@ -54,6 +57,9 @@ async fn token(
     body: Body,
 ) -> Response {
     let ip = client_ip(&app, &headers, &extensions);
+    if let Some(wait) = app.governance.auth_blocked(ip) {
+        return HttpError::AddressBlocked(wait).into_response();
+    }
     let params = match read(&headers, body).await {
         Ok(p) => p,
         Err(e) => return error(&e),
@@ -80,6 +86,7 @@ async fn token(
         Ok(g) => g,
         Err(OAuthError::InvalidClient(refused)) => {
             let _ = refuse_connector(&app, &headers, ip, refused);
+            app.governance.auth_failed(ip);
             return error(&OAuthError::InvalidClient(refused));
         }
         Err(e) => return error(&e),

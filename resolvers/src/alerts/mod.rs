@@ -157,7 +157,7 @@ impl AlertQuery {
             .kinds
             .map(|v| v.iter().map(|k| k.as_db().to_owned()).collect());
         let (after_at, after_id) = args.after.unzip();
-        let mut db = rc.scope.read().await?;
+        let mut db = rc.read().await?;
         let rows = sqlx::query_as!(
             Alert,
             r#"

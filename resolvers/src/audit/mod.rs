@@ -134,7 +134,7 @@ impl AuditQuery {
             .await?;
         let args = PageArgs::<(DateTime<Utc>, Uuid)>::parse(first, after)?;
         let (after_at, after_id) = args.after.unzip();
-        let mut db = rc.scope.read().await?;
+        let mut db = rc.read().await?;
         let rows = sqlx::query_as!(
             AuditEvent,
             r#"

@@ -45,7 +45,7 @@ impl ComplianceQuery {
     /// Compliance across all of the tenant's active locations.
     async fn compliance_summary(&self, ctx: &Context<'_>) -> Result<ComplianceSummary> {
         let rc = request(ctx)?;
-        let mut db = rc.scope.read().await?;
+        let mut db = rc.read().await?;
         let rows = sqlx::query!(
             r#"
             select state_code as "state!",

@@ -260,7 +260,7 @@ impl ConnectorQuery {
     async fn connectors(&self, ctx: &Context<'_>) -> Result<Vec<Connector>> {
         let rc = request(ctx)?;
         rc.authorize(CONNECTORS_READ, Target::Tenant).await?;
-        let mut db = rc.scope.read().await?;
+        let mut db = rc.read().await?;
         let rows = store::list(db.conn()).await.map_err(ApiError::from)?;
         let ids: Vec<_> = rows.iter().map(|r| r.id).collect();
         let mut keys = store::keys_of(db.conn(), &ids)
@@ -282,7 +282,7 @@ impl ConnectorQuery {
         let id = ids::decode(&id, NodeType::Connector)?;
         let rc = request(ctx)?;
         rc.authorize(CONNECTORS_READ, Target::Tenant).await?;
-        let mut db = rc.scope.read().await?;
+        let mut db = rc.read().await?;
         Ok(load(db.conn(), id).await?)
     }
 
@@ -290,7 +290,7 @@ impl ConnectorQuery {
     async fn connector_policy(&self, ctx: &Context<'_>) -> Result<ConnectorPolicy> {
         let rc = request(ctx)?;
         rc.authorize(CONNECTORS_READ, Target::Tenant).await?;
-        let mut db = rc.scope.read().await?;
+        let mut db = rc.read().await?;
         let days = store::max_key_days(db.conn())
             .await
             .map_err(ApiError::from)?;

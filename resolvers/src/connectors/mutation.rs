@@ -163,7 +163,7 @@ impl ConnectorMutation {
             .location_ids
             .as_deref()
             .map(|l| location_ids(&mut v, l));
-        let mut tx = rc.scope.begin_write().await?;
+        let mut tx = rc.begin_write().await?;
         let (is_sandbox, max_days) = tenant_policy(&mut tx).await?;
         let days = lifetime(&mut v, input.expires_in_days, max_days);
         if let Err(errors) = v.into_result() {
@@ -210,7 +210,7 @@ impl ConnectorMutation {
             details,
         )
         .await?;
-        tx.commit().await?;
+        tx.commit().await.map_err(ApiError::from)?;
         let credentials = credentials(auth.token_url(), row.id, &key, secret);
         Ok(ConnectorPayload {
             connector: Some(Connector {
@@ -258,7 +258,7 @@ impl ConnectorMutation {
         if let Err(errors) = v.into_result() {
             return Ok(ConnectorPayload::refused(errors));
         }
-        let mut tx = rc.scope.begin_write().await?;
+        let mut tx = rc.begin_write().await?;
         let row = match store::update(&mut tx, id, &changes).await {
             Ok(Some(row)) => row,
             Ok(None) => return Err(ApiError::NotFound("connector").into()),
@@ -283,7 +283,7 @@ impl ConnectorMutation {
         let keys = store::keys_of(tx.conn(), &[id])
             .await
             .map_err(ApiError::from)?;
-        tx.commit().await?;
+        tx.commit().await.map_err(ApiError::from)?;
         // this replica at once; the others when PostgreSQL's notice arrives
         service(ctx)?.evict_connector(id);
         Ok(ConnectorPayload {
@@ -314,7 +314,7 @@ impl ConnectorMutation {
             "oldKeysValidUntil",
             "give a time between now and 7 days from now",
         );
-        let mut tx = rc.scope.begin_write().await?;
+        let mut tx = rc.begin_write().await?;
         let (is_sandbox, max_days) = tenant_policy(&mut tx).await?;
         let days = lifetime(&mut v, input.expires_in_days, max_days);
         if let Err(errors) = v.into_result() {
@@ -349,7 +349,7 @@ impl ConnectorMutation {
         let connector = load(tx.conn(), id)
             .await?
             .ok_or(ApiError::NotFound("connector"))?;
-        tx.commit().await?;
+        tx.commit().await.map_err(ApiError::from)?;
         auth.evict_connector(id);
         Ok(ConnectorPayload {
             credentials: Some(credentials(auth.token_url(), id, &key, secret)),
@@ -368,7 +368,7 @@ impl ConnectorMutation {
         let id = ids::decode(&input.id, NodeType::Connector)?;
         let rc = request(ctx)?;
         rc.authorize(CONNECTORS_WRITE, Target::Tenant).await?;
-        let mut tx = rc.scope.begin_write().await?;
+        let mut tx = rc.begin_write().await?;
         let revoked = store::revoke(&mut tx, id).await.map_err(ApiError::from)?;
         let connector = load(tx.conn(), id)
             .await?
@@ -383,7 +383,7 @@ impl ConnectorMutation {
             )
             .await?;
         }
-        tx.commit().await?;
+        tx.commit().await.map_err(ApiError::from)?;
         service(ctx)?.evict_connector(id);
         Ok(ConnectorPayload {
             connector: Some(connector),
@@ -402,7 +402,7 @@ impl ConnectorMutation {
         let key_id = ids::decode(&input.id, NodeType::ConnectorKey)?;
         let rc = request(ctx)?;
         rc.authorize(CONNECTORS_WRITE, Target::Tenant).await?;
-        let mut tx = rc.scope.begin_write().await?;
+        let mut tx = rc.begin_write().await?;
         let connector_id = match store::revoke_key(&mut tx, key_id)
             .await
             .map_err(ApiError::from)?
@@ -431,7 +431,7 @@ impl ConnectorMutation {
         let connector = load(tx.conn(), connector_id)
             .await?
             .ok_or(ApiError::NotFound("connector"))?;
-        tx.commit().await?;
+        tx.commit().await.map_err(ApiError::from)?;
         service(ctx)?.evict_connector(connector_id);
         Ok(ConnectorPayload {
             connector: Some(connector),
@@ -459,7 +459,7 @@ impl ConnectorMutation {
                 )],
             });
         }
-        let mut tx = rc.scope.begin_write().await?;
+        let mut tx = rc.begin_write().await?;
         store::set_max_key_days(&mut tx, input.max_key_lifetime_days)
             .await
             .map_err(ApiError::from)?;
@@ -473,7 +473,7 @@ impl ConnectorMutation {
             details,
         )
         .await?;
-        tx.commit().await?;
+        tx.commit().await.map_err(ApiError::from)?;
         Ok(ConnectorPolicyPayload {
             policy: Some(ConnectorPolicy {
                 max_key_lifetime_days: input.max_key_lifetime_days,

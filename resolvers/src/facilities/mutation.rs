@@ -151,7 +151,7 @@ impl FacilitiesMutation {
     ) -> Result<PermitPayload> {
         let location_id = ids::decode(&input.location_id, NodeType::Location)?;
         let rc = request(ctx)?;
-        let mut tx = rc.scope.begin_write().await?;
+        let mut tx = rc.begin_write().await?;
         if !locations::visible(&mut tx, location_id).await? {
             return Ok(PermitPayload {
                 permit: None,
@@ -219,7 +219,7 @@ impl FacilitiesMutation {
         )
         .await?;
         compliance::recompute(&mut tx, location_id, clock::today()).await?;
-        tx.commit().await?;
+        tx.commit().await.map_err(ApiError::from)?;
         Ok(PermitPayload {
             permit: Some(permit),
             user_errors: Vec::new(),
@@ -235,7 +235,7 @@ impl FacilitiesMutation {
     ) -> Result<InspectionPayload> {
         let location_id = ids::decode(&input.location_id, NodeType::Location)?;
         let rc = request(ctx)?;
-        let mut tx = rc.scope.begin_write().await?;
+        let mut tx = rc.begin_write().await?;
         if !locations::visible(&mut tx, location_id).await? {
             return Ok(InspectionPayload {
                 inspection: None,
@@ -359,7 +359,7 @@ impl FacilitiesMutation {
         )
         .await?;
         compliance::recompute(&mut tx, location_id, clock::today()).await?;
-        tx.commit().await?;
+        tx.commit().await.map_err(ApiError::from)?;
         Ok(InspectionPayload {
             inspection: Some(inspection),
             user_errors: Vec::new(),
@@ -375,7 +375,7 @@ impl FacilitiesMutation {
     ) -> Result<FindingPayload> {
         let id = ids::decode(&input.id, NodeType::Finding)?;
         let rc = request(ctx)?;
-        let mut tx = rc.scope.begin_write().await?;
+        let mut tx = rc.begin_write().await?;
         let location_id = sqlx::query_scalar!(
             r#"
             select i.location_id
@@ -438,7 +438,7 @@ impl FacilitiesMutation {
         )
         .await?;
         compliance::recompute(&mut tx, location_id, clock::today()).await?;
-        tx.commit().await?;
+        tx.commit().await.map_err(ApiError::from)?;
         Ok(FindingPayload {
             finding: Some(Finding {
                 id: row.id,

@@ -68,7 +68,7 @@ impl FacilitiesQuery {
             .kinds
             .map(|k| k.iter().map(|k| k.as_db().to_owned()).collect());
         let (after_date, after_id) = args.after.unzip();
-        let mut db = rc.scope.read().await?;
+        let mut db = rc.read().await?;
         let rows = sqlx::query_as!(
             Permit,
             r#"
@@ -137,7 +137,7 @@ impl FacilitiesQuery {
             .results
             .map(|r| r.iter().map(|r| r.as_db().to_owned()).collect());
         let (after_date, after_id) = args.after.unzip();
-        let mut db = rc.scope.read().await?;
+        let mut db = rc.read().await?;
         let rows = sqlx::query_as!(
             Inspection,
             r#"

@@ -175,7 +175,7 @@ impl LocationMutation {
         if let Err(errors) = v.into_result() {
             return Ok(LocationPayload::refused(errors));
         }
-        let mut tx = rc.scope.begin_write().await?;
+        let mut tx = rc.begin_write().await?;
         // the jurisdiction must be a county or city of the address's state
         let inserted = sqlx::query_as!(
             Location,
@@ -224,7 +224,7 @@ impl LocationMutation {
         )
         .await?;
         let ev = compliance::recompute(&mut tx, location.id, clock::today()).await?;
-        tx.commit().await?;
+        tx.commit().await.map_err(ApiError::from)?;
         location.compliance_status = ev.status.as_db().to_owned();
         location.compliance_reason = ev.reason;
         location.compliance_evaluated_at = Some(chrono::Utc::now());
@@ -243,7 +243,7 @@ impl LocationMutation {
     ) -> Result<LocationPayload> {
         let id = ids::decode(&input.id, NodeType::Location)?;
         let rc = request(ctx)?;
-        let mut tx = rc.scope.begin_write().await?;
+        let mut tx = rc.begin_write().await?;
         sqlx::query_scalar!("select id from locations where id = $1 for update", id)
             .fetch_optional(tx.conn())
             .await
@@ -306,7 +306,7 @@ impl LocationMutation {
         )
         .await?;
         let ev = compliance::recompute(&mut tx, id, clock::today()).await?;
-        tx.commit().await?;
+        tx.commit().await.map_err(ApiError::from)?;
         location.compliance_status = ev.status.as_db().to_owned();
         location.compliance_reason = ev.reason;
         location.compliance_evaluated_at = Some(chrono::Utc::now());

@@ -78,7 +78,7 @@ impl LocationQuery {
         let f = filter.unwrap_or_default().to_sql()?;
         let rc = request(ctx)?;
         let (after_name, after_id) = args.after.clone().unzip();
-        let mut db = rc.scope.read().await?;
+        let mut db = rc.read().await?;
         let rows = sqlx::query_as!(
             Location,
             r#"

@@ -47,7 +47,7 @@ impl GroupsQuery {
         let rc = request(ctx)?;
         rc.authorize(MEMBERS_READ, Target::Tenant).await?;
         let (after_name, after_id) = args.after.clone().unzip();
-        let mut db = rc.scope.read().await?;
+        let mut db = rc.read().await?;
         let rows: Vec<GroupRow> = sqlx::query_as(&format!(
             "select {GROUP_COLUMNS} from groups
              where ($1::text is null or (display_name_normalized, id) > ($1, $2::uuid))
@@ -168,7 +168,7 @@ async fn commit_audited(
     details: serde_json::Value,
 ) -> ApiResult<()> {
     audit::record(&mut tx, rc, action, (NodeType::Group, group), details).await?;
-    Ok(tx.commit().await?)
+    tx.commit().await.map_err(ApiError::from)
 }
 
 /// A name taken by another group becomes a `TAKEN` user error.
@@ -197,7 +197,7 @@ impl GroupsMutation {
             Ok(name) => name,
             Err(refused) => return Ok(refused),
         };
-        let mut tx = rc.scope.begin_write().await?;
+        let mut tx = rc.begin_write().await?;
         let row: GroupRow = match sqlx::query_as(&format!(
             "insert into groups (tenant_id, display_name, display_name_normalized)
              values ($1, $2, lower($2)) returning {GROUP_COLUMNS}"
@@ -228,7 +228,7 @@ impl GroupsMutation {
             Ok(name) => name,
             Err(refused) => return Ok(refused),
         };
-        let mut tx = rc.scope.begin_write().await?;
+        let mut tx = rc.begin_write().await?;
         let updated: Option<(Uuid, String, String, Option<String>, String)> = match sqlx::query_as(
             "update groups g set display_name = $2, display_name_normalized = lower($2)
              from (select id, display_name from groups where id = $1) old
@@ -264,7 +264,7 @@ impl GroupsMutation {
         let group_id = ids::decode(&input.group_id, NodeType::Group)?;
         let rc = request(ctx)?;
         rc.authorize(MEMBERS_WRITE, Target::Tenant).await?;
-        let mut tx = rc.scope.begin_write().await?;
+        let mut tx = rc.begin_write().await?;
         // As for `revokeRole`: only an owner takes an owner grant away, and
         // the tenant's last tenant-wide one stays (all are locked, so two
         // deletions cannot each leave the other's as the last).
@@ -351,7 +351,7 @@ async fn change_members(
     if !(1..=MAX_USER_IDS).contains(&user_ids.len()) {
         return Ok(GroupPayload::invalid("userIds", "give 1 to 100 user ids"));
     }
-    let mut tx = rc.scope.begin_write().await?;
+    let mut tx = rc.begin_write().await?;
     let found: Option<(Uuid, String, String, Option<String>, bool)> = sqlx::query_as(&format!(
         "select {GROUP_COLUMNS},
            exists (select 1 from role_grants r where r.group_id = $1 and r.role = 'owner')

@@ -59,7 +59,7 @@ impl MemberLifecycleMutation {
                 )],
             });
         }
-        let mut tx = rc.scope.begin_write().await?;
+        let mut tx = rc.begin_write().await?;
         let row: Option<(Uuid, String, String, bool)> = sqlx::query_as(
             "update users set active = $2 where id = $1
              returning id, email, display_name, active",
@@ -76,7 +76,7 @@ impl MemberLifecycleMutation {
             "user.deactivate"
         };
         audit::record(&mut tx, rc, action, (NodeType::User, id), json!({})).await?;
-        tx.commit().await?;
+        tx.commit().await.map_err(ApiError::from)?;
         Ok(SetUserActivePayload {
             user: Some(User {
                 id,

@@ -149,7 +149,7 @@ impl Group {
         let page = match &args.after {
             None => self.loader.load_one((self.id, args.limit())).await,
             Some(after) => {
-                let mut db = rc.scope.read().await?;
+                let mut db = rc.read().await?;
                 member_rows(db.conn(), &[self.id], Some(after), args.limit())
                     .await
                     .map(|mut m| m.remove(&self.id))

@@ -123,7 +123,7 @@ impl MembersMutation {
                 ));
             }
         }
-        let mut tx = rc.scope.begin_write().await?;
+        let mut tx = rc.begin_write().await?;
         let group_name: Option<String> = match (user_id, group_id) {
             (Some(user), _) => {
                 sqlx::query_scalar!("select id from users where id = $1", user)
@@ -206,7 +206,7 @@ impl MembersMutation {
             }),
         )
         .await?;
-        tx.commit().await?;
+        tx.commit().await.map_err(ApiError::from)?;
         Ok(GrantRolePayload {
             grant: Some(RoleGrant {
                 id: Some(grant_id),
@@ -230,7 +230,7 @@ impl MembersMutation {
         let grant_id = ids::decode(&input.grant_id, NodeType::RoleGrant)?;
         let rc = request(ctx)?;
         rc.authorize(MEMBERS_WRITE, Target::Tenant).await?;
-        let mut tx = rc.scope.begin_write().await?;
+        let mut tx = rc.begin_write().await?;
         let grant = sqlx::query!(
             "select role, user_id, group_id, location_id, at_assigned_locations, source
              from role_grants where id = $1 for update",
@@ -283,7 +283,7 @@ impl MembersMutation {
             }),
         )
         .await?;
-        tx.commit().await?;
+        tx.commit().await.map_err(ApiError::from)?;
         Ok(RevokeRolePayload {
             revoked_grant_id: Some(input.grant_id),
             user_errors: Vec::new(),

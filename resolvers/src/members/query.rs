@@ -27,7 +27,7 @@ impl MembersQuery {
         rc.authorize(Permission(Resource::Members, Action::Read), Target::Tenant)
             .await?;
         let (after_email, after_id) = args.after.clone().unzip();
-        let mut db = rc.scope.read().await?;
+        let mut db = rc.read().await?;
         let rows = sqlx::query!(
             r#"
             select id, email, email_normalized, display_name, active

@@ -19,7 +19,7 @@ impl ReferenceQuery {
         state_code: Option<String>,
     ) -> Result<Vec<Jurisdiction>> {
         let rc = request(ctx)?;
-        let mut db = rc.scope.read().await?;
+        let mut db = rc.read().await?;
         Ok(sqlx::query_as!(
             Jurisdiction,
             r#"
@@ -44,7 +44,7 @@ impl ReferenceQuery {
         kind: Option<RequirementKind>,
     ) -> Result<Vec<Requirement>> {
         let rc = request(ctx)?;
-        let mut db = rc.scope.read().await?;
+        let mut db = rc.read().await?;
         Ok(sqlx::query_as!(
             Requirement,
             r#"

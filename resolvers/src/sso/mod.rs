@@ -127,7 +127,7 @@ impl SsoQuery {
     async fn sso_connections(&self, ctx: &Context<'_>) -> Result<Vec<SsoConnection>> {
         let rc = request(ctx)?;
         rc.authorize(SSO_READ, Target::Tenant).await?;
-        let mut tx = rc.scope.begin_write().await?;
+        let mut tx = rc.begin_write().await?;
         let ids: Vec<Uuid> =
             sqlx::query_scalar("select id from sso_connections order by created_at, id")
                 .fetch_all(tx.conn())

@@ -166,7 +166,7 @@ impl SsoMutation {
         rc.authorize(SSO_WRITE, Target::Tenant).await?;
         let sso = service(ctx)?;
         let input = to_input(input)?;
-        let mut tx = rc.scope.begin_write().await?;
+        let mut tx = rc.begin_write().await?;
         let id = match admin::create(&mut tx, sso, &input).await {
             Ok(id) => id,
             Err(AdminError::Invalid(p)) => {
@@ -188,7 +188,7 @@ impl SsoMutation {
         )
         .await?;
         let connection = load(&mut tx, id).await?;
-        tx.commit().await?;
+        tx.commit().await.map_err(ApiError::from)?;
         Ok(SsoConnectionPayload {
             connection: Some(connection),
             user_errors: Vec::new(),
@@ -208,7 +208,7 @@ impl SsoMutation {
         rc.authorize(SSO_WRITE, Target::Tenant).await?;
         let sso = service(ctx)?;
         let input = to_input(input)?;
-        let mut tx = rc.scope.begin_write().await?;
+        let mut tx = rc.begin_write().await?;
         match admin::update(&mut tx, sso, id, &input).await {
             Ok(()) => {}
             Err(AdminError::Invalid(p)) => {
@@ -233,7 +233,7 @@ impl SsoMutation {
         )
         .await?;
         let connection = load(&mut tx, id).await?;
-        tx.commit().await?;
+        tx.commit().await.map_err(ApiError::from)?;
         Ok(SsoConnectionPayload {
             connection: Some(connection),
             user_errors: Vec::new(),
@@ -251,7 +251,7 @@ impl SsoMutation {
         let rc = request(ctx)?;
         rc.authorize(SSO_WRITE, Target::Tenant).await?;
         let sso = service(ctx)?;
-        let mut tx = rc.scope.begin_write().await?;
+        let mut tx = rc.begin_write().await?;
         let connection = load(&mut tx, id).await?;
         let outcome = sso.test_issuer(id, &connection.issuer).await;
         let (ok, message) = match &outcome {
@@ -269,7 +269,7 @@ impl SsoMutation {
             json!({ "ok": ok }),
         )
         .await?;
-        tx.commit().await?;
+        tx.commit().await.map_err(ApiError::from)?;
         Ok(TestSsoConnectionPayload { ok, message })
     }
 
@@ -284,7 +284,7 @@ impl SsoMutation {
         let connection = ids::decode(&input.connection_id, NodeType::SsoConnection)?;
         let rc = request(ctx)?;
         rc.authorize(SSO_WRITE, Target::Tenant).await?;
-        let mut tx = rc.scope.begin_write().await?;
+        let mut tx = rc.begin_write().await?;
         let token = match admin::add_domain(&mut tx, connection, &input.domain, false).await {
             Ok(t) => t,
             Err(AdminError::Invalid(p)) => {
@@ -316,7 +316,7 @@ impl SsoMutation {
         .fetch_one(tx.conn())
         .await
         .map_err(ApiError::from)?;
-        tx.commit().await?;
+        tx.commit().await.map_err(ApiError::from)?;
         Ok(SsoDomainPayload {
             domain: Some(SsoDomain {
                 domain,

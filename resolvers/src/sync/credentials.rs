@@ -91,7 +91,7 @@ impl CredentialSyncMutation {
         rc.authorize_somewhere(CREDENTIALS_WRITE).await?;
         let holders = validate(&mut batch, &records);
 
-        let mut tx = rc.scope.begin_write().await?;
+        let mut tx = rc.begin_write().await?;
         let employees = resolve_holders(&mut tx, &holders).await?;
         let ext_ids: Vec<String> = records.iter().map(|r| r.external_id.clone()).collect();
         let existing = sqlx::query!(

@@ -112,7 +112,7 @@ impl EmployeeSyncMutation {
         let today = clock::today();
         let location_refs = validate(&mut batch, &records, today);
 
-        let mut tx = rc.scope.begin_write().await?;
+        let mut tx = rc.begin_write().await?;
         let locations = resolve_locations(&mut tx, &location_refs).await?;
         let ext_ids: Vec<String> = records.iter().map(|r| r.external_id.clone()).collect();
         let existing = load_existing(&mut tx, &ext_ids).await?;
@@ -207,7 +207,7 @@ impl EmployeeSyncMutation {
         rc.authorize_somewhere(EMPLOYEES_WRITE).await?;
         let keys: Vec<&str> = records.iter().map(|r| r.external_id.as_str()).collect();
         batch.refuse_duplicates("externalId", &keys, "external id");
-        let mut tx = rc.scope.begin_write().await?;
+        let mut tx = rc.begin_write().await?;
         let ext_ids: Vec<String> = records.iter().map(|r| r.external_id.clone()).collect();
         let existing = load_existing(&mut tx, &ext_ids).await?;
         let mut updates = Vec::new();
@@ -584,6 +584,6 @@ pub(super) async fn finish(
     for location in touched {
         compliance::recompute(&mut tx, location, today).await?;
     }
-    tx.commit().await?;
+    tx.commit().await.map_err(ApiError::from)?;
     Ok(())
 }

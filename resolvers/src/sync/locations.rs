@@ -80,7 +80,7 @@ impl LocationSyncMutation {
         rc.authorize_somewhere(LOCATIONS_WRITE).await?;
         validate(&mut batch, &records);
 
-        let mut tx = rc.scope.begin_write().await?;
+        let mut tx = rc.begin_write().await?;
         let codes: Vec<String> = records
             .iter()
             .map(|r| r.jurisdiction_code.clone())

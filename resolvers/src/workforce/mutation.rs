@@ -186,7 +186,7 @@ impl WorkforceMutation {
     ) -> Result<EmployeePayload> {
         let location_id = ids::decode(&input.location_id, NodeType::Location)?;
         let rc = request(ctx)?;
-        let mut tx = rc.scope.begin_write().await?;
+        let mut tx = rc.begin_write().await?;
         if !locations::visible(&mut tx, location_id).await? {
             return Ok(no_such_location());
         }
@@ -251,7 +251,7 @@ impl WorkforceMutation {
         )
         .await?;
         compliance::recompute(&mut tx, location_id, clock::today()).await?;
-        tx.commit().await?;
+        tx.commit().await.map_err(ApiError::from)?;
         Ok(EmployeePayload {
             employee: Some(employee),
             user_errors: Vec::new(),
@@ -273,7 +273,7 @@ impl WorkforceMutation {
             .map(|l| ids::decode(l, NodeType::Location))
             .transpose()?;
         let rc = request(ctx)?;
-        let mut tx = rc.scope.begin_write().await?;
+        let mut tx = rc.begin_write().await?;
         let previous = sqlx::query_scalar!(
             "select location_id from employees where id = $1 for update",
             id
@@ -354,7 +354,7 @@ impl WorkforceMutation {
         if employee.location_id != previous {
             compliance::recompute(&mut tx, previous, today).await?;
         }
-        tx.commit().await?;
+        tx.commit().await.map_err(ApiError::from)?;
         Ok(EmployeePayload {
             employee: Some(employee),
             user_errors: Vec::new(),
@@ -370,7 +370,7 @@ impl WorkforceMutation {
     ) -> Result<EmployeePayload> {
         let id = ids::decode(&input.id, NodeType::Employee)?;
         let rc = request(ctx)?;
-        let mut tx = rc.scope.begin_write().await?;
+        let mut tx = rc.begin_write().await?;
         let current = sqlx::query!(
             "select location_id, hire_date from employees where id = $1 for update",
             id
@@ -412,7 +412,7 @@ impl WorkforceMutation {
         )
         .await?;
         compliance::recompute(&mut tx, employee.location_id, clock::today()).await?;
-        tx.commit().await?;
+        tx.commit().await.map_err(ApiError::from)?;
         Ok(EmployeePayload {
             employee: Some(employee),
             user_errors: Vec::new(),
@@ -428,7 +428,7 @@ impl WorkforceMutation {
     ) -> Result<CredentialPayload> {
         let employee_id = ids::decode(&input.employee_id, NodeType::Employee)?;
         let rc = request(ctx)?;
-        let mut tx = rc.scope.begin_write().await?;
+        let mut tx = rc.begin_write().await?;
         // `for share`: the holder cannot move elsewhere until this commits
         let holder = sqlx::query_scalar!(
             "select location_id from employees where id = $1 for share",
@@ -510,7 +510,7 @@ impl WorkforceMutation {
         )
         .await?;
         compliance::recompute(&mut tx, location_id, clock::today()).await?;
-        tx.commit().await?;
+        tx.commit().await.map_err(ApiError::from)?;
         Ok(CredentialPayload {
             credential: Some(credential),
             user_errors: Vec::new(),
@@ -526,7 +526,7 @@ impl WorkforceMutation {
     ) -> Result<DeleteCredentialPayload> {
         let uuid = ids::decode(&id, NodeType::Credential)?;
         let rc = request(ctx)?;
-        let mut tx = rc.scope.begin_write().await?;
+        let mut tx = rc.begin_write().await?;
         let location_id = sqlx::query_scalar!(
             r#"
             select e.location_id
@@ -557,7 +557,7 @@ impl WorkforceMutation {
         )
         .await?;
         compliance::recompute(&mut tx, location_id, clock::today()).await?;
-        tx.commit().await?;
+        tx.commit().await.map_err(ApiError::from)?;
         Ok(DeleteCredentialPayload {
             deleted_credential_id: Some(id),
             user_errors: Vec::new(),

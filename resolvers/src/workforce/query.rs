@@ -157,7 +157,7 @@ impl WorkforceQuery {
             .kinds
             .map(|k| k.iter().map(|k| k.as_db().to_owned()).collect());
         let (after_date, after_id) = args.after.unzip();
-        let mut db = rc.scope.read().await?;
+        let mut db = rc.read().await?;
         let rows = sqlx::query_as!(
             Credential,
             r#"

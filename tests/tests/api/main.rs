@@ -12,6 +12,8 @@ mod idempotency;
 mod identity_admin;
 mod idp_harness;
 mod isolation;
+mod limits;
+mod limits_shared;
 mod oauth;
 mod runtime_role;
 mod scim_edge;

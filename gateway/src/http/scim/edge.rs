@@ -12,8 +12,9 @@ use prep_tenancy::SecurityEvent;
 use serde_json::Value;
 
 use crate::app::AppState;
+use crate::governance::{Admission, Refusal};
 use crate::http::authn::{client_ip, request_id};
-use crate::metrics::AuthLabels;
+use crate::metrics::{AuthLabels, LimitLabels};
 
 const SCIM_JSON: &str = "application/scim+json";
 
@@ -33,11 +34,21 @@ pub(super) fn error_response(e: &ScimError, rid: &str) -> Response {
     }
     let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut resp = json(status, &e.body());
-    if matches!(e, ScimError::Unauthorized(_)) {
-        resp.headers_mut().insert(
-            header::WWW_AUTHENTICATE,
-            HeaderValue::from_static("Bearer realm=\"scim\""),
-        );
+    let h = resp.headers_mut();
+    match e {
+        ScimError::Unauthorized(_) => {
+            h.insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"scim\""),
+            );
+        }
+        ScimError::TooManyRequests(secs) => {
+            h.insert(header::RETRY_AFTER, HeaderValue::from(*secs));
+        }
+        ScimError::Unavailable(_) => {
+            h.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
+        _ => {}
     }
     resp
 }
@@ -64,9 +75,56 @@ pub(super) fn resource(status: StatusCode, r: Resource) -> Response {
     resp
 }
 
+/// An authenticated SCIM caller, admitted by its tenant's quotas (a SCIM
+/// request costs one point), holding its place in the tenant's bulkhead.
+pub(super) struct Caller {
+    /// The tenant and token.
+    pub client: ScimClient,
+    _admission: Admission,
+}
+
 /// The client behind `Authorization: Bearer`; every refusal is counted and
-/// kept as a security event (the reason only, never the token).
-pub(super) async fn authenticate(app: &AppState, request: &Parts) -> Result<ScimClient, ScimError> {
+/// kept as a security event (the reason only, never the token). Then the
+/// tenant's rates, exactly as for GraphQL.
+pub(super) async fn authenticate(app: &AppState, request: &Parts) -> Result<Caller, ScimError> {
+    let ip = client_ip(app, &request.headers, &request.extensions);
+    if let Some(wait) = app.governance.auth_blocked(ip) {
+        return Err(ScimError::TooManyRequests(wait.as_secs().max(1)));
+    }
+    let client = identify(app, request).await.inspect_err(|e| {
+        if matches!(e, ScimError::Unauthorized(_)) {
+            app.governance.auth_failed(ip);
+        }
+    })?;
+    let limits = app.governance.limits_of(&app.db, client.tenant).await;
+    let credential = format!("s:{}", client.token_id);
+    match app
+        .governance
+        .admit(client.tenant, &credential, &limits, 1)
+        .await
+    {
+        Ok(admission) => Ok(Caller {
+            client,
+            _admission: admission,
+        }),
+        Err(Refusal::Limited(v)) => {
+            let limit = v.denied.map_or("tenant_rate", |d| d.as_str());
+            app.metrics
+                .rate_limited
+                .get_or_create(&LimitLabels {
+                    limit,
+                    tier: limits.tier,
+                })
+                .inc();
+            Err(ScimError::TooManyRequests(
+                v.retry_after.as_secs_f64().ceil().max(1.0) as u64,
+            ))
+        }
+        Err(Refusal::Overloaded(o)) => Err(ScimError::Unavailable(o.0)),
+    }
+}
+
+async fn identify(app: &AppState, request: &Parts) -> Result<ScimClient, ScimError> {
     let headers = &request.headers;
     let bearer = headers
         .get(header::AUTHORIZATION)

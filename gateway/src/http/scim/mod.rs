@@ -62,7 +62,8 @@ pub fn routes() -> Router<AppState> {
 async fn collection(app: AppState, kind: Kind, request: Request) -> Response {
     let (parts, body) = request.into_parts();
     let answer = async {
-        let client = authenticate(&app, &parts).await?;
+        let caller = authenticate(&app, &parts).await?;
+        let client = caller.client;
         let rid = request_id(&parts.headers);
         match parts.method {
             Method::GET => {
@@ -95,7 +96,8 @@ async fn collection(app: AppState, kind: Kind, request: Request) -> Response {
 async fn member(app: AppState, kind: Kind, id: String, request: Request) -> Response {
     let (parts, body) = request.into_parts();
     let answer = async {
-        let client = authenticate(&app, &parts).await?;
+        let caller = authenticate(&app, &parts).await?;
+        let client = caller.client;
         let rid = request_id(&parts.headers);
         let call = Call {
             client,
@@ -153,7 +155,8 @@ async fn member(app: AppState, kind: Kind, id: String, request: Request) -> Resp
 async fn search(app: AppState, kind: Kind, request: Request) -> Response {
     let (parts, body) = request.into_parts();
     let answer = async {
-        let client = authenticate(&app, &parts).await?;
+        let caller = authenticate(&app, &parts).await?;
+        let client = caller.client;
         if parts.method != Method::POST {
             return Err(ScimError::MethodNotAllowed);
         }
@@ -196,7 +199,8 @@ async fn groups_search(State(app): State<AppState>, request: Request) -> Respons
 async fn root_search(State(app): State<AppState>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
     let answer = async {
-        let client = authenticate(&app, &parts).await?;
+        let caller = authenticate(&app, &parts).await?;
+        let client = caller.client;
         if parts.method != Method::POST {
             return Err(ScimError::MethodNotAllowed);
         }
