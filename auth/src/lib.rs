@@ -9,6 +9,7 @@ mod keyring;
 mod keys;
 mod principal;
 mod revocations;
+pub mod sandbox_keys;
 pub mod scim;
 pub mod seal;
 mod security;

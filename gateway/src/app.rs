@@ -63,6 +63,15 @@ pub struct App {
     pub governance: Governance,
     /// Per-address limits of the unauthenticated routes.
     pub per_ip: Option<crate::http::per_ip::PerIpConfig>,
+    /// Per-address limit of sandbox creation.
+    pub sandbox_creations: Option<crate::http::per_ip::PerIpConfig>,
+    /// Developers' keys back to their sandboxes.
+    pub sandbox_keys: prep_auth::sandbox_keys::SandboxKeys,
+    /// Puts a sandbox back to its seed (`resetSandbox`).
+    pub reseed: Arc<dyn prep_resolvers::sandbox::Reseed>,
+    /// The schemas served to sandbox tenants: introspection on even where
+    /// `graphql.introspection` is off (the same as the others otherwise).
+    pub sandbox_schemas: (AppSchema, AppSchema),
     /// Set on shutdown so `/readyz` tells the load balancer to stop sending.
     pub draining: AtomicBool,
 }
@@ -152,11 +161,30 @@ impl App {
         };
         let schema = prep_schema::build(&options);
         let connector_schema = prep_schema::build_for_connectors(&options);
+        let sandbox_schemas = if options.introspection {
+            (schema.clone(), connector_schema.clone())
+        } else {
+            let open = SchemaOptions {
+                introspection: true,
+                ..options.clone()
+            };
+            (
+                prep_schema::build(&open),
+                prep_schema::build_for_connectors(&open),
+            )
+        };
         let governance = Governance::new(&settings, &schema.sdl()).map_err(BuildError::Config)?;
         let per_ip = crate::http::per_ip::config(
             &settings.trusted_proxies(),
-            settings.limits.unauthenticated_per_second,
+            f64::from(settings.limits.unauthenticated_per_second),
             settings.limits.unauthenticated_burst,
+        );
+        let sandbox_keys = prep_auth::sandbox_keys::SandboxKeys::new(&master);
+        let reseed: Arc<dyn prep_resolvers::sandbox::Reseed> = Arc::new(Reseeder(db.clone()));
+        let sandbox_creations = crate::http::per_ip::config(
+            &settings.trusted_proxies(),
+            f64::from(settings.sandbox.creations_per_hour) / 3600.0,
+            settings.sandbox.creations_per_hour,
         );
         let app = Arc::new(App {
             security: SecurityLog::start(db.clone()),
@@ -174,11 +202,33 @@ impl App {
             schema,
             metrics: Metrics::new(),
             per_ip,
+            sandbox_creations,
+            sandbox_keys,
+            reseed,
+            sandbox_schemas,
             governance,
             draining: AtomicBool::new(false),
         });
         tokio::spawn(sweep_per_address_state(Arc::downgrade(&app)));
         Ok(AppState(app))
+    }
+}
+
+/// Reseeds sandboxes with the demo seed, anchored today.
+struct Reseeder(prep_tenancy::Database);
+
+#[async_graphql::async_trait::async_trait]
+impl prep_resolvers::sandbox::Reseed for Reseeder {
+    async fn reseed(&self, tenant: prep_tenancy::TenantId) -> Result<(), String> {
+        prep_sandbox::reseed_tenant(
+            &self.0,
+            tenant,
+            &prep_sandbox::SeedSpec::demo(),
+            prep_resolvers::clock::today(),
+        )
+        .await
+        .map(|_| ())
+        .map_err(|e| e.to_string())
     }
 }
 

@@ -23,6 +23,7 @@ pub mod payload;
 pub mod provisioning;
 pub mod rate_limit;
 pub mod reference;
+pub mod sandbox;
 pub mod scopes;
 pub mod sso;
 pub mod sync;
@@ -67,4 +68,5 @@ pub struct MutationRoot(
     provisioning::ProvisioningMutation,
     connectors::ConnectorMutation,
     sync::SyncMutation,
+    sandbox::SandboxMutation,
 );

@@ -152,3 +152,57 @@ impl Database {
         Ok(n)
     }
 }
+
+/// A sandbox key as stored, found by its id; only sandbox tenants' keys
+/// are ever found.
+#[derive(Clone, Debug)]
+pub struct SandboxKeyRecord {
+    /// The sandbox tenant.
+    pub tenant: TenantId,
+    /// Its slug.
+    pub tenant_slug: String,
+    /// The developer user the key mints tokens for.
+    pub user_id: Uuid,
+    /// HMAC of the secret.
+    pub secret_hash: Vec<u8>,
+    /// When it stops working.
+    pub expires_at: DateTime<Utc>,
+    /// When it was revoked.
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+impl Database {
+    /// The sandbox key with this id (through `sandbox_key_resolve`).
+    pub async fn sandbox_key(
+        &self,
+        key_id: Uuid,
+    ) -> Result<Option<SandboxKeyRecord>, TenancyError> {
+        type Row = (
+            Uuid,
+            String,
+            Uuid,
+            Vec<u8>,
+            DateTime<Utc>,
+            Option<DateTime<Utc>>,
+        );
+        let row: Option<Row> = sqlx::query_as(
+            "select tenant_id, tenant_slug, user_id, secret_hash, expires_at, revoked_at
+             from sandbox_key_resolve($1)",
+        )
+        .bind(key_id)
+        .fetch_optional(self.pool())
+        .await?;
+        Ok(row.map(
+            |(tenant, tenant_slug, user_id, secret_hash, expires_at, revoked_at)| {
+                SandboxKeyRecord {
+                    tenant: TenantId::from_uuid(tenant),
+                    tenant_slug,
+                    user_id,
+                    secret_hash,
+                    expires_at,
+                    revoked_at,
+                }
+            },
+        ))
+    }
+}

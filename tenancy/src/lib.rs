@@ -20,7 +20,7 @@ mod scope;
 mod tenant;
 mod tenants;
 
-pub use connectors::{ConnectorKeyRecord, ConnectorUse};
+pub use connectors::{ConnectorKeyRecord, ConnectorUse, SandboxKeyRecord};
 pub use database::{Database, DbShare, DueReview, PoolSettings};
 pub use error::TenancyError;
 pub use idempotency::{Claim, IdempotencyKey};

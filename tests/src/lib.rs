@@ -2,6 +2,7 @@
 //! the real `migrate` code, reached by the gateway as the real runtime role,
 //! and driven through the real router in process.
 
+pub mod browser;
 pub mod connectors;
 pub mod oidc;
 pub mod scim;

@@ -18,8 +18,10 @@ const SECRET_LEN: usize = 43;
 const CHECK_LEN: usize = 6;
 const ID_LEN: usize = 32;
 const PREFIX_LEN: usize = 10;
-/// Length of every key.
-pub const KEY_LEN: usize = PREFIX_LEN + ID_LEN + 1 + SECRET_LEN + CHECK_LEN;
+/// What follows the prefix: id, separator, secret, check.
+const BODY_LEN: usize = ID_LEN + 1 + SECRET_LEN + CHECK_LEN;
+/// Length of every connector key.
+pub const KEY_LEN: usize = PREFIX_LEN + BODY_LEN;
 
 /// Which kind of tenant a key works for, shown in its prefix.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -95,27 +97,7 @@ pub fn parse(key: &str) -> Result<ParsedKey<'_>, FormatError> {
     } else {
         return Err(FormatError::Prefix);
     };
-    let b = key.as_bytes();
-    if b.len() != KEY_LEN {
-        return Err(FormatError::Malformed);
-    }
-    let id_hex = &b[PREFIX_LEN..PREFIX_LEN + ID_LEN];
-    let sep = b[PREFIX_LEN + ID_LEN];
-    let secret = &b[PREFIX_LEN + ID_LEN + 1..KEY_LEN - CHECK_LEN];
-    let check = &b[KEY_LEN - CHECK_LEN..];
-    let hex_ok = id_hex
-        .iter()
-        .all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(c));
-    if !hex_ok || sep != b'_' || !secret.iter().chain(check).all(u8::is_ascii_alphanumeric) {
-        return Err(FormatError::Malformed);
-    }
-    if check != checksum(&b[..KEY_LEN - CHECK_LEN]) {
-        return Err(FormatError::Checksum);
-    }
-    let id = std::str::from_utf8(id_hex)
-        .ok()
-        .and_then(|s| Uuid::try_parse(s).ok())
-        .ok_or(FormatError::Malformed)?;
+    let (id, secret) = parse_with(key, environment.prefix())?;
     Ok(ParsedKey {
         environment,
         id,
@@ -123,8 +105,44 @@ pub fn parse(key: &str) -> Result<ParsedKey<'_>, FormatError> {
     })
 }
 
+/// Splits and checks a key of this format under any `prefix` (connector
+/// keys, sandbox keys), without any I/O.
+pub fn parse_with<'a>(key: &'a str, prefix: &str) -> Result<(Uuid, &'a [u8]), FormatError> {
+    if !key.starts_with(prefix) {
+        return Err(FormatError::Prefix);
+    }
+    let b = key.as_bytes();
+    let p = prefix.len();
+    if b.len() != p + BODY_LEN {
+        return Err(FormatError::Malformed);
+    }
+    let id_hex = &b[p..p + ID_LEN];
+    let sep = b[p + ID_LEN];
+    let secret = &b[p + ID_LEN + 1..b.len() - CHECK_LEN];
+    let check = &b[b.len() - CHECK_LEN..];
+    let hex_ok = id_hex
+        .iter()
+        .all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(c));
+    if !hex_ok || sep != b'_' || !secret.iter().chain(check).all(u8::is_ascii_alphanumeric) {
+        return Err(FormatError::Malformed);
+    }
+    if check != checksum(&b[..b.len() - CHECK_LEN]) {
+        return Err(FormatError::Checksum);
+    }
+    let id = std::str::from_utf8(id_hex)
+        .ok()
+        .and_then(|s| Uuid::try_parse(s).ok())
+        .ok_or(FormatError::Malformed)?;
+    Ok((id, secret))
+}
+
 /// A new key for `id`, with its secret drawn from the system's CSPRNG.
 pub fn generate(environment: Environment, id: Uuid) -> Result<String, ring::error::Unspecified> {
+    generate_with(environment.prefix(), id)
+}
+
+/// A new key of this format under any `prefix`.
+pub fn generate_with(prefix: &str, id: Uuid) -> Result<String, ring::error::Unspecified> {
     let rng = SystemRandom::new();
     let mut secret = String::with_capacity(SECRET_LEN);
     let mut pool = [0u8; 64];
@@ -138,7 +156,7 @@ pub fn generate(environment: Environment, id: Uuid) -> Result<String, ring::erro
             secret.push(BASE62[usize::from(byte % 62)] as char);
         }
     }
-    let body = format!("{}{}_{secret}", environment.prefix(), id.simple());
+    let body = format!("{prefix}{}_{secret}", id.simple());
     let check = checksum(body.as_bytes());
     Ok(body + std::str::from_utf8(&check).unwrap_or_default())
 }

@@ -45,6 +45,7 @@ pub(super) async fn serve(settings: Settings, args: ServeArgs) -> Result<(), Cli
         .await?;
         println!();
         println!("  Prep Gateway is listening on {url}");
+        println!("  Playground:        {url}/sandbox   (create your own sandbox there)");
         println!("  GraphQL endpoint:  POST {url}/graphql");
         println!(
             "  Sandbox tenant:    sandbox ({})",

@@ -52,6 +52,22 @@ pub struct Settings {
     pub compliance: ComplianceSettings,
     /// Rate limits, cost budgets, bulkheads.
     pub limits: LimitsSettings,
+    /// The developer sandbox.
+    pub sandbox: SandboxSettings,
+}
+
+/// Developer sandbox settings.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SandboxSettings {
+    /// Serve `/sandbox` and let anyone create a sandbox tenant there.
+    pub enabled: bool,
+    /// Lifetime of the tokens the sandbox hands out.
+    pub token_ttl_secs: u64,
+    /// Lifetime of a sandbox key (a developer's way back to their sandbox).
+    pub key_ttl_days: u32,
+    /// Sandboxes one address may create per hour.
+    pub creations_per_hour: u32,
 }
 
 /// Traffic governance settings.
@@ -277,6 +293,12 @@ impl Default for Settings {
             },
             compliance: ComplianceSettings {
                 review_interval_secs: 60,
+            },
+            sandbox: SandboxSettings {
+                enabled: true,
+                token_ttl_secs: 8 * 3600,
+                key_ttl_days: 30,
+                creations_per_hour: 5,
             },
             limits: LimitsSettings {
                 redis: Some(prep_tenancy::quotas::RedisSettings::default()),

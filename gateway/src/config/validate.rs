@@ -224,6 +224,28 @@ impl Settings {
                 g.max_directives
             ),
         );
+        let sb = &self.sandbox;
+        check(
+            (300..=86_400).contains(&sb.token_ttl_secs),
+            format!(
+                "sandbox.token_ttl_secs: must be between 300 and 86400, got {}",
+                sb.token_ttl_secs
+            ),
+        );
+        check(
+            (1..=365).contains(&sb.key_ttl_days),
+            format!(
+                "sandbox.key_ttl_days: must be between 1 and 365, got {}",
+                sb.key_ttl_days
+            ),
+        );
+        check(
+            (1..=10_000).contains(&sb.creations_per_hour),
+            format!(
+                "sandbox.creations_per_hour: must be between 1 and 10000, got {}",
+                sb.creations_per_hour
+            ),
+        );
         let l = &self.limits;
         for problem in l.tiers.problems("limits.tiers") {
             check(false, problem);

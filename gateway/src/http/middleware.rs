@@ -58,6 +58,7 @@ pub fn router(state: AppState) -> Router {
         .merge(super::login::public_routes())
         .merge(super::oauth::public_routes())
         .merge(super::scim::routes())
+        .merge(super::sandbox::routes())
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), shed_load))
         .layer(middleware::from_fn_with_state(
@@ -90,13 +91,20 @@ pub fn router(state: AppState) -> Router {
     )
 }
 
-/// The routes that come before authentication, limited per address.
+/// The routes that come before authentication, limited per address
+/// (sandbox creation far more strictly: it seeds a whole chain).
 fn unauthenticated(state: &AppState) -> Router<AppState> {
     let routes = super::login::routes().merge(super::oauth::routes());
-    match &state.per_ip {
+    let routes = match &state.per_ip {
         Some(config) => routes.layer(per_ip::layer(config, state.metrics.rate_limited.clone())),
         None => routes,
-    }
+    };
+    let creation = super::sandbox::creation_routes();
+    let creation = match &state.sandbox_creations {
+        Some(config) => creation.layer(per_ip::layer(config, state.metrics.rate_limited.clone())),
+        None => creation,
+    };
+    routes.merge(creation)
 }
 
 /// The replica's in-flight ceiling: beyond it a request waits briefly for a

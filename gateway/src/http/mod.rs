@@ -10,6 +10,7 @@ mod login;
 mod middleware;
 mod oauth;
 pub mod per_ip;
+mod sandbox;
 mod scim;
 
 pub use error::HttpError;

@@ -43,8 +43,8 @@ pub type PerIpConfig = Arc<GovernorConfig<ClientIp, NoOpMiddleware>>;
 
 /// Builds the limiter (`per_second` sustained, `burst` at once) and starts
 /// its sweeper.
-pub fn config(proxies: &[Cidr], per_second: u32, burst: u32) -> Option<PerIpConfig> {
-    let period = Duration::from_secs_f64(1.0 / f64::from(per_second.max(1)));
+pub fn config(proxies: &[Cidr], per_second: f64, burst: u32) -> Option<PerIpConfig> {
+    let period = Duration::from_secs_f64(1.0 / per_second.max(0.000_1));
     let config = GovernorConfigBuilder::default()
         .period(period)
         .burst_size(burst.max(1))

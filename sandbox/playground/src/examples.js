@@ -54,7 +54,7 @@ query ExpiringCredentials {
       kind
       expiresOn
       status
-      holder {
+      employee {
         firstName
         lastName
         location {
@@ -71,7 +71,7 @@ query ExpiringCredentials {
 #
 # Upserts employees by externalId, the way an HRIS
 # connector syncs them. Every row gets a result
-# (index, status, employeeId); rows that fail
+# (index, status, id); rows that fail
 # validation come back in userErrors instead of
 # failing the whole batch.
 #
@@ -87,7 +87,7 @@ mutation SyncEmployees($input: SyncEmployeesInput!) {
       index
       externalId
       status
-      employeeId
+      id
     }
     userErrors {
       field

@@ -17,6 +17,9 @@ const DEFINER_ALLOW_LIST: &[&str] = &[
     "connector_key_resolve",
     // deletes stored idempotent responses past their expiry, ids only
     "idempotency_keys_purge",
+    // a sandbox key's sandbox tenant and developer, by the key's id (only
+    // sandbox tenants answer); the caller compares the HMAC
+    "sandbox_key_resolve",
     // a SCIM token's tenant, by the token's id, before any tenant is known
     "scim_token_resolve",
     "session_resolve",
@@ -38,6 +41,7 @@ const GLOBAL_UNIQUE_ALLOW_LIST: &[&str] = &[
     // the same for connectors (their OAuth client_id) and connector keys
     "connectors_id_key",
     "connector_keys_id_key",
+    "sandbox_keys_id_key",
 ];
 /// Natural keys that are not UUIDs, with their reason.
 const NON_UUID_KEYS: &[&str] = &[

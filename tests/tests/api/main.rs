@@ -16,6 +16,8 @@ mod limits;
 mod limits_shared;
 mod oauth;
 mod runtime_role;
+mod sandbox;
+mod sandbox_browser;
 mod scim_edge;
 mod scim_groups;
 mod scim_rfc;

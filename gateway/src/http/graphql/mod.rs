@@ -192,10 +192,11 @@ pub async fn execute(
             Claim::InProgress => return Err(HttpError::IdempotencyKeyInFlight),
         }
     }
-    let schema = if principal.access.scopes().is_some() {
-        &app.connector_schema
-    } else {
-        &app.schema
+    let schema = match (limits.is_sandbox, principal.access.scopes().is_some()) {
+        (false, false) => &app.schema,
+        (false, true) => &app.connector_schema,
+        (true, false) => &app.sandbox_schemas.0,
+        (true, true) => &app.sandbox_schemas.1,
     };
     let tenant = principal.tenant;
     let mut request = request
@@ -211,7 +212,8 @@ pub async fn execute(
         .data(Arc::clone(&app.sso))
         .data(Arc::clone(&app.scim))
         .data(Arc::clone(&app.connectors))
-        .data(Arc::clone(&app.audit));
+        .data(Arc::clone(&app.audit))
+        .data(Arc::clone(&app.reseed));
     let doc = request.parsed_query().ok().cloned();
     let mut response = schema.execute(request).await;
 
