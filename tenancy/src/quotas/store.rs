@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use deadpool_redis::redis;
+use redis::aio::MultiplexedConnection;
 use serde::{Deserialize, Serialize};
 
 use super::gcra::{Bucket, Rate};
@@ -67,9 +68,19 @@ impl Raw {
     }
 }
 
+/// Redis through a few multiplexed connections taken from a deadpool pool.
+///
+/// A multiplexed connection pipelines concurrent requests over one socket,
+/// so a request needs no checkout of its own: checking out of the pool
+/// costs a round trip (deadpool-redis recycles with `UNWATCH` + `PING`),
+/// which would double the limiter's cost. The pool still creates the
+/// connections (with its timeouts); a connection that fails is dropped and
+/// the next request takes a fresh one.
 #[derive(Clone)]
 pub(super) struct RedisStore {
     pool: deadpool_redis::Pool,
+    ring: std::sync::Arc<Vec<std::sync::Mutex<Option<MultiplexedConnection>>>>,
+    next: std::sync::Arc<std::sync::atomic::AtomicUsize>,
     script: std::sync::Arc<redis::Script>,
     timeout: Duration,
 }
@@ -90,11 +101,40 @@ impl RedisStore {
         let pool = cfg
             .create_pool(Some(deadpool_redis::Runtime::Tokio1))
             .map_err(|e| format!("limits.redis.url: {e}"))?;
+        let ring = (0..s.pool_size.clamp(1, 16))
+            .map(|_| std::sync::Mutex::new(None))
+            .collect();
         Ok(Self {
             pool,
+            ring: std::sync::Arc::new(ring),
+            next: std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0)),
             script: std::sync::Arc::new(redis::Script::new(include_str!("script.lua"))),
             timeout,
         })
+    }
+
+    /// One of the ring's connections (taken from the pool when its slot is
+    /// empty), and the slot to clear if it fails.
+    async fn connection(&self) -> Result<(MultiplexedConnection, usize), String> {
+        let slot = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % self.ring.len();
+        let cached = self.ring[slot]
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        if let Some(conn) = cached {
+            return Ok((conn, slot));
+        }
+        let taken =
+            deadpool_redis::Connection::take(self.pool.get().await.map_err(|e| e.to_string())?);
+        *self.ring[slot].lock().unwrap_or_else(|e| e.into_inner()) = Some(taken.clone());
+        Ok((taken, slot))
+    }
+
+    fn drop_connection(&self, slot: usize) {
+        self.ring[slot]
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
     }
 
     pub(super) async fn check(
@@ -105,8 +145,12 @@ impl RedisStore {
     ) -> Result<Raw, String> {
         // one hash tag per tenant: every key of the script in one slot
         let tag = format!("prep:{{t:{}}}", tenant.as_uuid());
+        let (mut conn, slot) = match tokio::time::timeout(self.timeout, self.connection()).await {
+            Ok(Ok(c)) => c,
+            Ok(Err(e)) => return Err(e),
+            Err(_) => return Err(format!("no connection within {:?}", self.timeout)),
+        };
         let call = async {
-            let mut conn = self.pool.get().await.map_err(|e| e.to_string())?;
             let reply: (i64, i64, i64, i64, i64, String) = self
                 .script
                 .key(format!("{tag}:rate"))
@@ -125,10 +169,17 @@ impl RedisStore {
                 .map_err(|e| e.to_string())?;
             Ok::<_, String>(reply)
         };
-        let (allowed, denied_by, retry, remaining, reset, available) =
-            tokio::time::timeout(self.timeout, call)
-                .await
-                .map_err(|_| format!("no answer within {:?}", self.timeout))??;
+        let answer = tokio::time::timeout(self.timeout, call)
+            .await
+            .map_err(|_| format!("no answer within {:?}", self.timeout))
+            .and_then(|r| r);
+        let (allowed, denied_by, retry, remaining, reset, available) = match answer {
+            Ok(a) => a,
+            Err(e) => {
+                self.drop_connection(slot);
+                return Err(e);
+            }
+        };
         let denied = match (allowed, denied_by) {
             (1, _) => None,
             (_, 1) => Some(Denied::TenantRate),
@@ -147,6 +198,9 @@ impl RedisStore {
     pub(super) async fn ping(&self) -> Result<(), String> {
         let call = async {
             let mut conn = self.pool.get().await.map_err(|e| e.to_string())?;
+            for slot in 0..self.ring.len() {
+                self.drop_connection(slot);
+            }
             redis::cmd("PING")
                 .query_async::<String>(&mut conn)
                 .await
