@@ -153,9 +153,8 @@ impl RedisStore {
         let call = async {
             let reply: (i64, i64, i64, i64, i64, String) = self
                 .script
-                .key(format!("{tag}:rate"))
+                .key(&tag)
                 .key(format!("{tag}:cred:{credential}"))
-                .key(format!("{tag}:cost"))
                 .arg(plan.tenant_rate.interval_us)
                 .arg(plan.tenant_rate.burst)
                 .arg(plan.credential_rate.interval_us)
