@@ -6,6 +6,7 @@ pub mod admin;
 pub mod app;
 pub mod cli;
 pub mod config;
+pub mod federation;
 pub mod governance;
 pub mod http;
 pub mod metrics;

@@ -5,6 +5,7 @@
 
 pub mod armour;
 pub mod cost;
+pub mod federation;
 
 use async_graphql::{EmptySubscription, Schema};
 use prep_resolvers::{MutationRoot, QueryRoot};

@@ -54,6 +54,28 @@ pub enum Command {
     Sso(SsoCommand),
     /// Print the public GraphQL schema (SDL).
     Sdl,
+    /// Federation tools.
+    #[command(subcommand)]
+    Federation(FederationCommand),
+}
+
+/// Federation commands.
+#[derive(Subcommand, Debug)]
+pub enum FederationCommand {
+    /// Serve a supergraph file as a plain federation router: no database,
+    /// tenancy or authentication. For the conformance suite and
+    /// benchmarks; never expose it to users.
+    Serve {
+        /// The composed supergraph SDL (`join/v0.3`).
+        #[arg(long, value_name = "FILE")]
+        supergraph: PathBuf,
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:4000")]
+        listen: std::net::SocketAddr,
+        /// Deadline for one subgraph call, in milliseconds.
+        #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..=300_000))]
+        subgraph_timeout_ms: u64,
+    },
 }
 
 /// `serve` options.
@@ -322,6 +344,19 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             tx.commit().await?;
             println!("verified {domain}");
             Ok(())
+        }
+        Command::Federation(FederationCommand::Serve {
+            supergraph,
+            listen,
+            subgraph_timeout_ms,
+        }) => {
+            let options = crate::federation::http::HttpOptions {
+                timeout: Duration::from_millis(subgraph_timeout_ms),
+                ..Default::default()
+            };
+            crate::federation::standalone::serve(&supergraph, listen, options)
+                .await
+                .map_err(|e| CliError::Usage(e.to_string()))
         }
         Command::Sdl => {
             print!("{}", prep_schema::sdl());

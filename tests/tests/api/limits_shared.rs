@@ -50,6 +50,13 @@ async fn three_replicas_hold_one_tenant_within_five_percent_of_its_rate() {
     let mut settings = TestApp::settings();
     let l = limits(100, 20);
     settings.limits.tiers.standard = l;
+    // The deployment's true replica count, and a Redis deadline a busy CI
+    // machine cannot miss: this test measures the shared limiter, not the
+    // fallback (which `a_redis_outage_falls_back_…` covers).
+    settings.limits.replicas = 3;
+    if let Some(redis) = settings.limits.redis.as_mut() {
+        redis.timeout_ms = 1_000;
+    }
     let app = TestApp::with_settings(settings).await;
     let t = app.tenant("acme").await;
     let mut addrs = vec![serve(app.router.clone()).await];

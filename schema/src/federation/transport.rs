@@ -1,0 +1,132 @@
+//! How the executor reaches a subgraph: one trait, whether the subgraph
+//! runs in this process or behind HTTP. The executor never learns which.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use serde_json::{Map, Value};
+
+use super::response::GraphQLError;
+
+/// One operation for one subgraph, as the plan wrote it.
+#[derive(Debug)]
+pub struct SubgraphRequest<'a> {
+    /// The subgraph's name in the supergraph.
+    pub subgraph: &'a str,
+    /// The operation text (minified by the planner).
+    pub query: &'a str,
+    /// Only the variables the operation uses.
+    pub variables: Map<String, Value>,
+    /// Whether it is a mutation (never retried, never deduplicated).
+    pub mutation: bool,
+}
+
+/// What a subgraph answered. `data` is `None` when it sent none (or
+/// `null`).
+#[derive(Debug, Default)]
+pub struct SubgraphResponse {
+    /// The subgraph's `data`.
+    pub data: Option<Value>,
+    /// The subgraph's `errors`.
+    pub errors: Vec<GraphQLError>,
+}
+
+impl SubgraphResponse {
+    /// Reads a GraphQL response body. Anything else (not JSON, neither
+    /// `data` nor `errors`, the wrong shapes) is a malformed response.
+    pub fn from_json(body: &[u8]) -> Result<Self, TransportError> {
+        let value: Value = serde_json::from_slice(body)
+            .map_err(|_| TransportError::Malformed("the body is not JSON"))?;
+        let Value::Object(mut map) = value else {
+            return Err(TransportError::Malformed("the body is not a JSON object"));
+        };
+        let data = match map.remove("data") {
+            None | Some(Value::Null) => None,
+            Some(d @ Value::Object(_)) => Some(d),
+            Some(_) => return Err(TransportError::Malformed("`data` is not an object")),
+        };
+        let errors = match map.remove("errors") {
+            None | Some(Value::Null) => Vec::new(),
+            Some(Value::Array(errors)) => errors
+                .into_iter()
+                .map(GraphQLError::from_subgraph)
+                .collect(),
+            Some(_) => return Err(TransportError::Malformed("`errors` is not a list")),
+        };
+        if data.is_none() && errors.is_empty() {
+            return Err(TransportError::Malformed("neither `data` nor `errors`"));
+        }
+        Ok(Self { data, errors })
+    }
+}
+
+/// Why a subgraph could not be asked or did not answer. The message is
+/// safe to show a client; the cause stays in the transport's logs.
+#[derive(Debug, thiserror::Error)]
+pub enum TransportError {
+    /// The subgraph answered with a non-2xx status.
+    #[error("the subgraph answered HTTP {0}")]
+    Http(u16),
+    /// The subgraph did not answer in time.
+    #[error("the subgraph did not answer in time")]
+    Timeout,
+    /// The subgraph could not be reached.
+    #[error("the subgraph could not be reached")]
+    Unreachable,
+    /// The circuit breaker is open or the tenant's share of connections
+    /// is in use; the subgraph was not called.
+    #[error("the subgraph is unavailable")]
+    Unavailable,
+    /// The answer was not a GraphQL response.
+    #[error("the subgraph's response was malformed: {0}")]
+    Malformed(&'static str),
+    /// The answer was larger than allowed.
+    #[error("the subgraph's response was too large")]
+    TooLarge,
+    /// No transport serves this subgraph.
+    #[error("the subgraph is not configured")]
+    Unknown,
+}
+
+impl TransportError {
+    /// The `extensions.code` clients see.
+    pub fn code(&self) -> &'static str {
+        match self {
+            TransportError::Http(_) => "SUBREQUEST_HTTP_ERROR",
+            TransportError::Timeout => "SUBREQUEST_TIMEOUT",
+            TransportError::Unreachable | TransportError::Unknown => "SUBREQUEST_FAILED",
+            TransportError::Unavailable => "SUBGRAPH_UNAVAILABLE",
+            TransportError::Malformed(_) | TransportError::TooLarge => {
+                "SUBREQUEST_MALFORMED_RESPONSE"
+            }
+        }
+    }
+
+    /// The error a client sees for the fields this subgraph should have
+    /// resolved.
+    pub fn to_graphql(&self, subgraph: &str) -> GraphQLError {
+        let mut error = GraphQLError::new(
+            format!("Could not fetch from subgraph '{subgraph}': {self}"),
+            self.code(),
+        )
+        .with_extension("serviceName", Value::String(subgraph.into()));
+        if let TransportError::Http(status) = self {
+            error = error.with_extension("http", serde_json::json!({ "status": status }));
+        }
+        error
+    }
+}
+
+/// A boxed future, so the trait stays object safe.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Sends subgraph operations. One value serves one client request, so it
+/// can carry that request's identity (tenant, principal, request id) to
+/// every subgraph it calls.
+pub trait Transport: Send + Sync {
+    /// Sends one operation and waits for the answer.
+    fn send<'a>(
+        &'a self,
+        request: SubgraphRequest<'a>,
+    ) -> BoxFuture<'a, Result<SubgraphResponse, TransportError>>;
+}
