@@ -53,6 +53,9 @@ pub enum Via {
     ConnectorToken(Uuid),
     /// Work of the gateway or an operator, not a request.
     Internal,
+    /// A subgraph token another gateway replica signed (a domain served on
+    /// its own, behind the gateway).
+    Gateway,
 }
 
 /// An authenticated caller, resolved once per request at the edge.

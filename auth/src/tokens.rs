@@ -25,6 +25,9 @@ use crate::keyring::Keyring;
 use crate::revocations::RevocationList;
 use crate::{Actor, AuthError, Principal, Via};
 
+mod subgraph;
+pub use subgraph::{SubgraphClaims, SUBGRAPH_TOKEN_TTL};
+
 /// Who issues gateway tokens and for whom.
 #[derive(Clone, Debug)]
 pub struct TokenSettings {
@@ -275,7 +278,7 @@ impl TokenService {
         self.sign(&claims)
     }
 
-    fn sign(&self, claims: &Claims) -> Result<String, AuthError> {
+    fn sign(&self, claims: &impl Serialize) -> Result<String, AuthError> {
         let (kid, key) = self
             .keyring
             .signer()

@@ -69,6 +69,12 @@ pub struct App {
     pub sandbox_keys: prep_auth::sandbox_keys::SandboxKeys,
     /// Puts a sandbox back to its seed (`resetSandbox`).
     pub reseed: Arc<dyn prep_resolvers::sandbox::Reseed>,
+    /// Remote subgraphs and the supergraph composed with them (`None`
+    /// without `[[federation.subgraphs]]`).
+    pub federation: Option<Arc<crate::federation::runtime::Federation>>,
+    /// The gateway's own domains as a federation subgraph, for plans that
+    /// also call remote subgraphs: as users and as connectors see them.
+    pub subgraph_schemas: (prep_schema::SubgraphSchema, prep_schema::SubgraphSchema),
     /// The schemas served to sandbox tenants: introspection on even where
     /// `graphql.introspection` is off (the same as the others otherwise).
     pub sandbox_schemas: (AppSchema, AppSchema),
@@ -174,6 +180,16 @@ impl App {
             )
         };
         let governance = Governance::new(&settings, &schema.sdl()).map_err(BuildError::Config)?;
+        let subgraph_schemas = (
+            prep_schema::build_subgraph(&options),
+            prep_schema::build_subgraph_for_connectors(&options),
+        );
+        let federation = crate::federation::runtime::Federation::new(
+            &settings.federation,
+            public,
+            prep_schema::subgraph_sdl(),
+        )
+        .map_err(|e| BuildError::Config(e.to_string()))?;
         let per_ip = crate::http::per_ip::config(
             &settings.trusted_proxies(),
             f64::from(settings.limits.unauthenticated_per_second),
@@ -207,9 +223,17 @@ impl App {
             reseed,
             sandbox_schemas,
             governance,
+            federation,
+            subgraph_schemas,
             draining: AtomicBool::new(false),
         });
         tokio::spawn(sweep_per_address_state(Arc::downgrade(&app)));
+        if app.federation.is_some() {
+            tokio::spawn(crate::federation::runtime::keep_current(
+                Arc::downgrade(&app),
+                app.settings.federation.reload_secs,
+            ));
+        }
         Ok(AppState(app))
     }
 }

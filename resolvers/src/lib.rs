@@ -10,6 +10,7 @@ pub mod clock;
 pub mod compliance;
 pub mod connectors;
 pub mod context;
+pub mod entities;
 pub mod enums;
 pub mod error;
 pub mod facilities;
@@ -35,9 +36,36 @@ pub use error::{ApiError, ApiResult};
 
 use async_graphql::MergedObject;
 
-/// Every domain's queries, merged into one root.
-#[derive(MergedObject, Default)]
-pub struct QueryRoot(
+/// Declares the two query roots from one list of the domains' queries, so
+/// the subgraph can never serve a different API from the public one. (The
+/// subgraph's root cannot simply wrap [`QueryRoot`]: both are the GraphQL
+/// type `Query`, and async-graphql refuses two Rust types of one name.)
+macro_rules! query_roots {
+    ($($part:ty),* $(,)?) => {
+        // The GraphQL type `Query`: the conventional name, which federation
+        // composition also relies on (a subgraph's SDL names no
+        // `schema { query: … }`). The doc comment is the type's public
+        // description.
+        /// Every domain's queries, merged into one root.
+        #[derive(MergedObject, Default)]
+        #[graphql(name = "Query")]
+        pub struct QueryRoot($($part),*);
+
+        // The query root of the `platform` federation subgraph: the public
+        // queries plus the entity resolvers behind `Query._entities`
+        // (`entities::EntityQuery`). Only the subgraph schema uses it; no
+        // entity resolver is reachable from the public `QueryRoot`, so the
+        // public schema never grows `_entities`, `_service` or `_Any`
+        // (which would let a client fetch any object by key around the
+        // root fields' checks).
+        /// Every domain's queries, merged into one root.
+        #[derive(MergedObject, Default)]
+        #[graphql(name = "Query")]
+        pub struct SubgraphQuery($($part,)* entities::EntityQuery);
+    };
+}
+
+query_roots!(
     node::NodeQuery,
     tenant::TenantQuery,
     locations::LocationQuery,
@@ -57,6 +85,7 @@ pub struct QueryRoot(
 
 /// Every domain's mutations, merged into one root.
 #[derive(MergedObject, Default)]
+#[graphql(name = "Mutation")]
 pub struct MutationRoot(
     locations::LocationMutation,
     workforce::WorkforceMutation,

@@ -11,7 +11,7 @@ use crate::ids::{self, NodeType};
 use crate::loaders::load_err;
 use crate::locations::Location;
 use crate::reference::Requirement;
-use crate::scopes::{self, Needs};
+use crate::scopes;
 use crate::workforce::{Credential, Employee};
 
 /// An object with a global id.
@@ -66,27 +66,7 @@ impl NodeQuery {
 }
 
 async fn fetch(rc: &RequestContext, ty: NodeType, id: Uuid) -> Result<Option<Node>> {
-    // a connector may only learn that an object exists if it may read it
-    if let Some(scopes) = rc.principal.access.scopes() {
-        match scopes::node_needs(ty) {
-            Needs::Open => {}
-            Needs::Scope(p) if scopes.allows(p) => {}
-            Needs::Scope(p) => {
-                return Err(ApiError::Forbidden(format!(
-                    "this connector lacks the scope `{p}` that reading a {} needs",
-                    ty.name()
-                ))
-                .into())
-            }
-            Needs::Never => {
-                return Err(ApiError::Forbidden(format!(
-                    "a {} is not available to connectors",
-                    ty.name()
-                ))
-                .into())
-            }
-        }
-    }
+    scopes::check_node_read(rc, ty)?;
     let l = &rc.loaders;
     Ok(match ty {
         NodeType::Location => l

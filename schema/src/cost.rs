@@ -41,8 +41,8 @@ const ASSUMED_SIZES: &[(&str, &str, u64)] = &[
     ("Location", "alerts", 10),
     ("LocationCompliance", "requirements", 12),
     ("Inspection", "findings", 5),
-    ("QueryRoot", "jurisdictions", 50),
-    ("QueryRoot", "requirements", 50),
+    ("Query", "jurisdictions", 50),
+    ("Query", "requirements", 50),
 ];
 
 #[derive(Clone, Debug)]
@@ -78,8 +78,8 @@ impl CostModel {
     pub fn from_sdl(sdl: &str) -> Result<Self, String> {
         let doc = async_graphql::parser::parse_schema(sdl).map_err(|e| e.to_string())?;
         let mut model = CostModel {
-            query: "QueryRoot".into(),
-            mutation: "MutationRoot".into(),
+            query: "Query".into(),
+            mutation: "Mutation".into(),
             ..CostModel::default()
         };
         for def in doc.definitions {

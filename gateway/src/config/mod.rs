@@ -54,6 +54,8 @@ pub struct Settings {
     pub limits: LimitsSettings,
     /// The developer sandbox.
     pub sandbox: SandboxSettings,
+    /// Remote subgraphs composed with the gateway's own domains.
+    pub federation: crate::federation::settings::FederationSettings,
 }
 
 /// Developer sandbox settings.
@@ -311,6 +313,7 @@ impl Default for Settings {
                 tenant_cache_secs: 30,
                 tiers: prep_tenancy::quotas::Tiers::default(),
             },
+            federation: Default::default(),
         }
     }
 }

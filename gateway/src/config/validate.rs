@@ -329,6 +329,7 @@ impl Settings {
                 self.compliance.review_interval_secs
             ),
         );
+        problems.extend(self.federation.problems());
         if problems.is_empty() {
             Ok(())
         } else {

@@ -2,7 +2,11 @@
 //! or over HTTP) and the router-only mode for conformance and benchmarks.
 
 pub mod http;
+pub mod remote;
+pub mod runtime;
+pub mod settings;
 pub mod standalone;
+pub mod transport;
 
 /// Why federation could not start.
 #[derive(Debug, thiserror::Error)]
@@ -13,4 +17,7 @@ pub enum FederationError {
     /// Bad configuration.
     #[error("{0}")]
     Config(String),
+    /// The subgraphs could not be read or do not compose.
+    #[error("the supergraph could not be composed:\n  - {}", .0.join("\n  - "))]
+    Composition(Vec<String>),
 }

@@ -36,6 +36,7 @@ pub struct Prepared {
     pub(crate) root_type: String,
     /// Whether the operation is a mutation.
     pub mutation: bool,
+    subgraphs: Vec<String>,
 }
 
 impl Prepared {
@@ -44,13 +45,17 @@ impl Prepared {
         self.plan.to_string()
     }
 
-    /// The subgraphs the plan calls, each once.
-    pub fn subgraphs(&self) -> Vec<String> {
-        let text = serde_json::to_value(&self.plan).unwrap_or_default();
-        let mut names = Vec::new();
-        collect_service_names(&text, &mut names);
-        names
+    /// The subgraphs the plan calls, each once, in plan order.
+    pub fn subgraphs(&self) -> &[String] {
+        &self.subgraphs
     }
+}
+
+fn subgraphs_of(plan: &QueryPlan) -> Vec<String> {
+    let text = serde_json::to_value(plan).unwrap_or_default();
+    let mut names = Vec::new();
+    collect_service_names(&text, &mut names);
+    names
 }
 
 fn collect_service_names(value: &serde_json::Value, out: &mut Vec<String>) {
@@ -193,6 +198,7 @@ pub fn prepare(
                 })?
         };
         Ok(Prepared {
+            subgraphs: subgraphs_of(&plan),
             plan,
             root_type,
             mutation: kind == OperationKind::Mutation,

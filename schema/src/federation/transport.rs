@@ -96,9 +96,8 @@ impl TransportError {
             TransportError::Timeout => "SUBREQUEST_TIMEOUT",
             TransportError::Unreachable | TransportError::Unknown => "SUBREQUEST_FAILED",
             TransportError::Unavailable => "SUBGRAPH_UNAVAILABLE",
-            TransportError::Malformed(_) | TransportError::TooLarge => {
-                "SUBREQUEST_MALFORMED_RESPONSE"
-            }
+            TransportError::Malformed(_) => "SUBREQUEST_MALFORMED_RESPONSE",
+            TransportError::TooLarge => "SUBREQUEST_TOO_LARGE",
         }
     }
 

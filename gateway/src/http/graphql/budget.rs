@@ -101,10 +101,29 @@ pub fn cost_extension(
 
 /// A GraphQL error answered before execution (too costly, too deep, ...),
 /// with the status the spec gives request errors.
-pub fn refused_before_execution(code: &str, message: &str, graphql_response: bool) -> Response {
+/// `requested_cost`, when known, goes into `extensions.cost` (nothing ran,
+/// so nothing was charged), so a client sees how far over it was.
+pub fn refused_before_execution(
+    code: &str,
+    message: &str,
+    requested_cost: Option<u64>,
+    graphql_response: bool,
+) -> Response {
     let mut response =
         async_graphql::Response::from_errors(vec![async_graphql::ServerError::new(message, None)]);
     tag_uncoded(&mut response, code);
+    if let Some(requested) = requested_cost {
+        let mut cost = async_graphql::indexmap::IndexMap::new();
+        cost.insert(
+            async_graphql::Name::new("requestedQueryCost"),
+            async_graphql::Value::from(requested),
+        );
+        cost.insert(
+            async_graphql::Name::new("actualQueryCost"),
+            async_graphql::Value::from(0u64),
+        );
+        response = response.extension("cost", async_graphql::Value::Object(cost));
+    }
     respond(response, graphql_response, true)
 }
 

@@ -16,23 +16,22 @@
 //! and `RateLimit-*` headers.
 
 mod budget;
+mod federated;
 mod response;
 
 pub use budget::{rate_headers, Throttled};
-
-use std::sync::Arc;
 
 use axum::body::{to_bytes, Body};
 use axum::extract::State;
 use axum::http::{Extensions, HeaderMap};
 use axum::response::Response;
 use prep_resolvers::rate_limit::Budget;
-use prep_resolvers::RequestContext;
 use prep_tenancy::Claim;
 
 use super::authn::{authenticate, check_csrf, client_ip, request_id};
 use super::{idempotency, HttpError};
 use crate::app::AppState;
+use crate::federation::runtime::Route;
 use crate::governance::Refusal;
 use crate::metrics::OperationLabels;
 use response::{
@@ -93,6 +92,12 @@ pub async fn execute(
     // operation type and answer syntax errors before any database work.
     let operation_name = request.operation_name.clone();
     let variables = request.variables.clone();
+    // With remote subgraphs, cost is measured over the whole supergraph
+    // (whose model also prices the gateway's own fields the same way).
+    let federation = app.federation.as_ref().and_then(|f| f.active());
+    let cost_model = federation
+        .as_ref()
+        .map_or(&app.governance.cost_model, |a| &a.cost_model);
     let (operation, requested_cost) = match request.parsed_query() {
         Ok(doc) => {
             if let Err(e) =
@@ -101,13 +106,11 @@ pub async fn execute(
                 return Ok(budget::refused_before_execution(
                     e.code(),
                     &e.to_string(),
+                    None,
                     graphql_response,
                 ));
             }
-            let cost =
-                app.governance
-                    .cost_model
-                    .requested(doc, operation_name.as_deref(), &variables);
+            let cost = cost_model.requested(doc, operation_name.as_deref(), &variables);
             (
                 operation_type(doc, operation_name.as_deref()),
                 cost.requested,
@@ -139,6 +142,7 @@ pub async fn execute(
         return Ok(budget::refused_before_execution(
             "MAX_COST_EXCEEDED",
             &message,
+            Some(requested_cost),
             graphql_response,
         ));
     }
@@ -199,28 +203,45 @@ pub async fn execute(
         (true, true) => &app.sandbox_schemas.1,
     };
     let tenant = principal.tenant;
-    let mut request = request
-        .data(RequestContext::new(principal, request_id, scope.clone()))
-        .data(Budget {
+    // Planned only now, after admission: planning is CPU work a tenant
+    // over its limits must not be able to buy.
+    let route = match &app.federation {
+        Some(f) => {
+            let route = f.route(&request.query, operation_name.as_deref()).await;
+            match principal.access.scopes() {
+                Some(_) => f.for_connector(route),
+                None => route,
+            }
+        }
+        None => Route::Local,
+    };
+    let attach = federated::Attach {
+        app: &app,
+        principal: &principal,
+        request_id: &request_id,
+        scope: &scope,
+        budget: Budget {
             requested_cost,
             maximum_available: verdict.cost_maximum,
             currently_available: verdict.cost_available.floor() as u64,
             restore_rate: verdict.cost_restore_rate,
             requests_per_second: verdict.rate_limit,
             requests_remaining: verdict.rate_remaining,
-        })
-        .data(Arc::clone(&app.sso))
-        .data(Arc::clone(&app.scim))
-        .data(Arc::clone(&app.connectors))
-        .data(Arc::clone(&app.audit))
-        .data(Arc::clone(&app.reseed));
+        },
+    };
     let doc = request.parsed_query().ok().cloned();
-    let mut response = schema.execute(request).await;
+    let mut response = match &route {
+        Route::Local => schema.execute(attach.to(request)).await,
+        Route::Federated(active, prepared) => {
+            federated::execute(&attach, active, prepared, &variables, &headers).await
+        }
+        Route::Refused(errors) => {
+            federated::to_response(prep_schema::federation::Executed::failed(errors.clone()))
+        }
+    };
 
     let actual = doc.map_or(requested_cost, |d| {
-        app.governance
-            .cost_model
-            .actual(&d, operation_name.as_deref(), &response.data)
+        cost_model.actual(&d, operation_name.as_deref(), &response.data)
     });
     app.governance
         .quotas

@@ -64,17 +64,28 @@ impl EntityBatch {
 
     /// Merges the `_entities` answer back into every entity it belongs to,
     /// after the planner's output rewrites. Null answers leave the entity
-    /// as it was.
+    /// as it was. Returns what is wrong with an answer that cannot be
+    /// merged: not a list, or fewer entities than representations sent
+    /// (entries beyond them are ignored). A missing or null answer is
+    /// `Ok` when `failed` (the subgraph reported errors for it).
     pub fn merge(
         self,
         schema: &SchemaIndex,
         root: &mut Value,
         answers: Option<Value>,
         output_rewrites: Option<&[FetchRewrite]>,
-    ) {
-        let Some(Value::Array(mut answers)) = answers else {
-            return;
+        failed: bool,
+    ) -> Result<(), &'static str> {
+        let mut answers = match answers {
+            Some(Value::Array(answers)) => answers,
+            None | Some(Value::Null) if failed => return Ok(()),
+            None | Some(Value::Null) => return Err("no `_entities` in its answer"),
+            Some(_) => return Err("`_entities` is not a list"),
         };
+        let sent = self.targets.iter().map(|(_, i)| i + 1).max().unwrap_or(0);
+        if answers.len() < sent {
+            return Err("fewer `_entities` than representations sent");
+        }
         if let Some(rewrites) = output_rewrites {
             for answer in &mut answers {
                 data::rewrite(schema, rewrites, answer);
@@ -105,6 +116,7 @@ impl EntityBatch {
                 data::deep_merge(target, answer);
             }
         }
+        Ok(())
     }
 
     /// The response paths of the entities a representation index stands
@@ -264,15 +276,50 @@ mod tests {
             ]
         );
         assert_eq!(batch.paths_of(0).count(), 2);
-        batch.merge(
-            &schema,
-            &mut root,
-            Some(json!([{ "weight": 1 }, null])),
-            None,
-        );
+        batch
+            .merge(
+                &schema,
+                &mut root,
+                Some(json!([{ "weight": 1 }, null])),
+                None,
+                false,
+            )
+            .expect("a list of two for two representations");
         assert_eq!(root["p"][0]["weight"], json!(1));
         assert_eq!(root["p"][3]["weight"], json!(1));
         assert!(root["p"][1].get("weight").is_none());
+    }
+
+    #[test]
+    fn answers_that_do_not_fit_the_representations_are_refused() {
+        let schema = schema();
+        let root = json!({ "p": [
+            { "__typename": "Product", "upc": "1", "price": 5 },
+            { "__typename": "Product", "upc": "2", "price": 6 }
+        ] });
+        let path = [
+            FlattenNodePathSegment::Field("p".into()),
+            FlattenNodePathSegment::List,
+        ];
+        let requires = requires("... on Product { __typename upc price }");
+        let attempt = |answers: Option<Value>, failed: bool| {
+            let mut batch = EntityBatch::default();
+            batch.collect(&schema, &root, &path, &requires, None);
+            let mut root = root.clone();
+            let merged = batch.merge(&schema, &mut root, answers, None, failed);
+            (merged, root)
+        };
+        assert!(attempt(Some(json!("not a list")), false).0.is_err());
+        assert!(attempt(Some(json!([{ "weight": 1 }])), false).0.is_err());
+        assert!(attempt(None, false).0.is_err());
+        // the subgraph's own errors already explain a missing answer
+        assert!(attempt(None, true).0.is_ok());
+        // entries beyond the representations are ignored
+        let (merged, merged_root) =
+            attempt(Some(json!([{ "w": 1 }, { "w": 2 }, { "w": 3 }])), false);
+        assert!(merged.is_ok());
+        assert_eq!(merged_root["p"][1]["w"], json!(2));
+        assert_eq!(merged_root["p"].as_array().map(Vec::len), Some(2));
     }
 
     #[test]

@@ -178,6 +178,7 @@ impl<'a> Execution<'a> {
                     .as_mut()
                     .and_then(|d| d.as_object_mut())
                     .and_then(|d| d.remove("_entities"));
+                let failed = !response.errors.is_empty();
                 for error in response.errors {
                     errors.extend(entity_error(
                         error,
@@ -186,7 +187,21 @@ impl<'a> Execution<'a> {
                         &batch,
                     ));
                 }
-                batch.merge(self.schema, data, answers, fetch.output_rewrites.as_deref());
+                let at = batch.targets.first().map(|t| t.0.clone());
+                let merged = batch.merge(
+                    self.schema,
+                    data,
+                    answers,
+                    fetch.output_rewrites.as_deref(),
+                    failed,
+                );
+                if let Err(why) = merged {
+                    errors.push(failed_at(
+                        &TransportError::Malformed(why),
+                        &fetch.service_name,
+                        at.as_ref(),
+                    ));
+                }
             }
             Err(e) => errors.push(failed_at(
                 &e,
@@ -298,6 +313,7 @@ impl<'a> Execution<'a> {
         let State { data, errors } = &mut *state;
         match result {
             Ok(mut response) => {
+                let failed = !response.errors.is_empty();
                 'errors: for error in response.errors {
                     let first = match error.path.as_deref() {
                         Some([PathSegment::Key(k), ..]) => Some(k.clone()),
@@ -323,12 +339,21 @@ impl<'a> Execution<'a> {
                     .map(std::mem::take)
                     .unwrap_or_default();
                 for (alias, batch) in fetch.entity_batch.aliases.iter().zip(batches) {
-                    batch.merge(
+                    let at = batch.targets.first().map(|t| t.0.clone());
+                    let merged = batch.merge(
                         self.schema,
                         data,
                         answers.remove(&alias.alias),
                         alias.output_rewrites.as_deref(),
+                        failed,
                     );
+                    if let Err(why) = merged {
+                        errors.push(failed_at(
+                            &TransportError::Malformed(why),
+                            &fetch.service_name,
+                            at.as_ref(),
+                        ));
+                    }
                 }
             }
             Err(e) => {

@@ -1,0 +1,88 @@
+//! Entity resolvers of the `platform` federation subgraph: how a federation
+//! router fetches our objects by key (`Query._entities`) when another
+//! subgraph's type points at one of them.
+//!
+//! The keys are the public global ids (`@key(fields: "id")`), so another
+//! service stores and sends exactly what clients see. Each resolver loads
+//! through the request's DataLoaders, as `node(id:)` does: the request's
+//! tenant scope and row-level security decide, so another tenant's object
+//! and one outside a location-bound caller's reach answer `null`, exactly
+//! like a missing one. A connector must hold the type's read scope, as for
+//! `node(id:)` (the connector schema's scope check also refuses the whole
+//! `_entities` field first, see [`crate::scopes`]).
+//!
+//! An id that does not decode, or names an object of another type, answers
+//! `null` rather than an error: one bad representation must not fail the
+//! whole `_entities` list the router asked for.
+//!
+//! [`EntityQuery`] is merged only into the subgraph's root
+//! ([`crate::SubgraphQuery`]), never into the public [`crate::QueryRoot`]:
+//! async-graphql turns federation on as soon as one entity resolver is
+//! reachable, and the public schema must not answer `_entities`.
+
+use async_graphql::{Context, Object, Result, ID};
+use uuid::Uuid;
+
+use crate::context::{request, RequestContext};
+use crate::facilities::{Inspection, Permit};
+use crate::ids::{self, NodeType};
+use crate::loaders::load_err;
+use crate::locations::Location;
+use crate::scopes;
+use crate::workforce::Employee;
+
+/// The entity resolvers (no fields of its own).
+#[derive(Default)]
+pub struct EntityQuery;
+
+#[Object]
+impl EntityQuery {
+    /// A location by its global id.
+    #[graphql(entity)]
+    async fn location_entity(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Location>> {
+        let Some((rc, id)) = key(ctx, &id, NodeType::Location)? else {
+            return Ok(None);
+        };
+        rc.loaders.locations.load_one(id).await.map_err(load_err)
+    }
+
+    /// An employee by its global id.
+    #[graphql(entity)]
+    async fn employee_entity(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Employee>> {
+        let Some((rc, id)) = key(ctx, &id, NodeType::Employee)? else {
+            return Ok(None);
+        };
+        rc.loaders.employees.load_one(id).await.map_err(load_err)
+    }
+
+    /// An inspection by its global id.
+    #[graphql(entity)]
+    async fn inspection_entity(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Inspection>> {
+        let Some((rc, id)) = key(ctx, &id, NodeType::Inspection)? else {
+            return Ok(None);
+        };
+        rc.loaders.inspections.load_one(id).await.map_err(load_err)
+    }
+
+    /// A permit by its global id.
+    #[graphql(entity)]
+    async fn permit_entity(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Permit>> {
+        let Some((rc, id)) = key(ctx, &id, NodeType::Permit)? else {
+            return Ok(None);
+        };
+        rc.loaders.permits.load_one(id).await.map_err(load_err)
+    }
+}
+
+/// The request and the UUID a representation's `id` names, or `None` when
+/// it is not a well-formed id of an object of type `ty`. Fails only when
+/// there is no request context (`UNAUTHENTICATED`) or the caller is a
+/// connector without the type's read scope (`FORBIDDEN`, as `node(id:)`).
+fn key<'a>(ctx: &Context<'a>, id: &ID, ty: NodeType) -> Result<Option<(&'a RequestContext, Uuid)>> {
+    let rc = request(ctx)?;
+    scopes::check_node_read(rc, ty)?;
+    Ok(match ids::decode_any(id) {
+        Ok((found, uuid)) if found == ty => Some((rc, uuid)),
+        _ => None,
+    })
+}
