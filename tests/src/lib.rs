@@ -6,6 +6,7 @@ pub mod browser;
 pub mod connectors;
 pub mod oidc;
 pub mod scim;
+pub mod subgraph;
 
 use std::time::Duration;
 

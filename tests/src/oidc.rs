@@ -24,7 +24,7 @@ use url::Url;
 use uuid::Uuid;
 
 /// How long the provider may take to print `ready`.
-const READY_TIMEOUT: Duration = Duration::from_secs(20);
+const READY_TIMEOUT: Duration = Duration::from_secs(90);
 /// Requests the headless browser makes before it gives up on a flow.
 const MAX_STEPS: usize = 20;
 /// The password typed at the IdP's login form (any password is accepted).

@@ -303,7 +303,7 @@ async fn introspection_stays_on_in_sandboxes_and_creation_is_limited_per_address
     let r = app
         .graphql(created["token"].as_str().expect("token"), q, json!({}))
         .await;
-    assert_eq!(r.data()["__schema"]["queryType"]["name"], "QueryRoot");
+    assert_eq!(r.data()["__schema"]["queryType"]["name"], "Query");
     let (status, _) = post_json(&app, "/sandbox/api/tenants", None).await;
     assert_eq!(status, 201);
     let (status, body) = post_json(&app, "/sandbox/api/tenants", None).await;
