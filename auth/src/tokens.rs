@@ -354,7 +354,12 @@ impl TokenService {
         })
     }
 
-    async fn check_signature_and_claims(&self, token: &str) -> Result<Verified, TokenRejection> {
+    /// The `kid` in `token`'s header and the keyring's key for it: only
+    /// EdDSA tokens are considered, whatever they claim.
+    async fn signing_key(
+        &self,
+        token: &str,
+    ) -> Result<(String, jsonwebtoken::DecodingKey), TokenRejection> {
         let reject = |reason| rejection(token, reason);
         let header = jsonwebtoken::decode_header(token).map_err(|_| {
             // `none` and other algorithms jsonwebtoken has no name for fail
@@ -374,6 +379,12 @@ impl TokenService {
             .verifier(&kid)
             .await
             .ok_or_else(|| reject(Rejection::UnknownKey))?;
+        Ok((kid, key))
+    }
+
+    async fn check_signature_and_claims(&self, token: &str) -> Result<Verified, TokenRejection> {
+        let reject = |reason| rejection(token, reason);
+        let (kid, key) = self.signing_key(token).await?;
         let data = jsonwebtoken::decode::<Claims>(token, &key, &self.validation).map_err(|e| {
             reject(match e.kind() {
                 ErrorKind::InvalidSignature => Rejection::Signature,

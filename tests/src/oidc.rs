@@ -223,8 +223,9 @@ fn free_port() -> u16 {
         .port()
 }
 
-/// Appends everything `reader` yields to `into`, line by line.
-fn collect(
+/// Appends everything `reader` yields to `into`, line by line (a child
+/// process's stderr, kept for failure messages).
+pub(crate) fn collect(
     reader: impl AsyncRead + Unpin + Send + 'static,
     into: Arc<Mutex<String>>,
 ) -> JoinHandle<()> {

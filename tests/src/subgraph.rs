@@ -20,10 +20,10 @@ use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::oidc::collect;
 use serde_json::{json, Value};
-use tokio::io::{AsyncBufReadExt as _, AsyncRead, BufReader};
+use tokio::io::{AsyncBufReadExt as _, BufReader};
 use tokio::process::{Child, Command};
-use tokio::task::JoinHandle;
 
 /// How long the subgraph may take to print `ready <port>`.
 const READY_TIMEOUT: Duration = Duration::from_secs(90);
@@ -219,21 +219,5 @@ async fn json_body(response: reqwest::Response) -> Value {
             "non-JSON answer {status} from the subgraph: {}",
             String::from_utf8_lossy(&bytes)
         )
-    })
-}
-
-/// Appends everything `reader` yields to `into`, line by line.
-fn collect(
-    reader: impl AsyncRead + Unpin + Send + 'static,
-    into: Arc<Mutex<String>>,
-) -> JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut lines = BufReader::new(reader).lines();
-        while let Ok(Some(line)) = lines.next_line().await {
-            if let Ok(mut buffer) = into.lock() {
-                buffer.push_str(&line);
-                buffer.push('\n');
-            }
-        }
     })
 }

@@ -156,17 +156,7 @@ impl TokenService {
         subgraph: &str,
     ) -> Result<SubgraphClaims, TokenRejection> {
         let reject = |reason| rejection(token, reason);
-        let header =
-            jsonwebtoken::decode_header(token).map_err(|_| reject(Rejection::Malformed))?;
-        if header.alg != Algorithm::EdDSA {
-            return Err(reject(Rejection::Algorithm));
-        }
-        let kid = header.kid.ok_or_else(|| reject(Rejection::UnknownKey))?;
-        let key = self
-            .keyring
-            .verifier(&kid)
-            .await
-            .ok_or_else(|| reject(Rejection::UnknownKey))?;
+        let (_, key) = self.signing_key(token).await?;
         let mut validation = Validation::new(Algorithm::EdDSA);
         validation.set_issuer(&[&self.settings.issuer]);
         validation.set_audience(&[subgraph]);

@@ -13,6 +13,14 @@ use super::data;
 
 const TYPENAME: &str = "__typename";
 
+/// An `_entities` answer that could not be merged: why, and the path of
+/// the first entity it was for (where the client's error points).
+#[derive(Debug)]
+pub struct Unmerged {
+    pub why: &'static str,
+    pub at: Option<Vec<PathSegment>>,
+}
+
 /// The entities one `_entities` call is for.
 #[derive(Debug, Default)]
 pub struct EntityBatch {
@@ -75,16 +83,20 @@ impl EntityBatch {
         answers: Option<Value>,
         output_rewrites: Option<&[FetchRewrite]>,
         failed: bool,
-    ) -> Result<(), &'static str> {
+    ) -> Result<(), Unmerged> {
+        let unmerged = |why| Unmerged {
+            why,
+            at: self.targets.first().map(|t| t.0.clone()),
+        };
         let mut answers = match answers {
             Some(Value::Array(answers)) => answers,
             None | Some(Value::Null) if failed => return Ok(()),
-            None | Some(Value::Null) => return Err("no `_entities` in its answer"),
-            Some(_) => return Err("`_entities` is not a list"),
+            None | Some(Value::Null) => return Err(unmerged("no `_entities` in its answer")),
+            Some(_) => return Err(unmerged("`_entities` is not a list")),
         };
         let sent = self.targets.iter().map(|(_, i)| i + 1).max().unwrap_or(0);
         if answers.len() < sent {
-            return Err("fewer `_entities` than representations sent");
+            return Err(unmerged("fewer `_entities` than representations sent"));
         }
         if let Some(rewrites) = output_rewrites {
             for answer in &mut answers {

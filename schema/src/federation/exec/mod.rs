@@ -187,7 +187,6 @@ impl<'a> Execution<'a> {
                         &batch,
                     ));
                 }
-                let at = batch.targets.first().map(|t| t.0.clone());
                 let merged = batch.merge(
                     self.schema,
                     data,
@@ -195,12 +194,8 @@ impl<'a> Execution<'a> {
                     fetch.output_rewrites.as_deref(),
                     failed,
                 );
-                if let Err(why) = merged {
-                    errors.push(failed_at(
-                        &TransportError::Malformed(why),
-                        &fetch.service_name,
-                        at.as_ref(),
-                    ));
+                if let Err(unmerged) = merged {
+                    errors.push(malformed(unmerged, &fetch.service_name));
                 }
             }
             Err(e) => errors.push(failed_at(
@@ -339,7 +334,6 @@ impl<'a> Execution<'a> {
                     .map(std::mem::take)
                     .unwrap_or_default();
                 for (alias, batch) in fetch.entity_batch.aliases.iter().zip(batches) {
-                    let at = batch.targets.first().map(|t| t.0.clone());
                     let merged = batch.merge(
                         self.schema,
                         data,
@@ -347,12 +341,8 @@ impl<'a> Execution<'a> {
                         alias.output_rewrites.as_deref(),
                         failed,
                     );
-                    if let Err(why) = merged {
-                        errors.push(failed_at(
-                            &TransportError::Malformed(why),
-                            &fetch.service_name,
-                            at.as_ref(),
-                        ));
+                    if let Err(unmerged) = merged {
+                        errors.push(malformed(unmerged, &fetch.service_name));
                     }
                 }
             }
@@ -362,6 +352,15 @@ impl<'a> Execution<'a> {
             }
         }
     }
+}
+
+/// The error for an `_entities` answer that did not fit what was sent.
+fn malformed(unmerged: entities::Unmerged, subgraph: &str) -> GraphQLError {
+    failed_at(
+        &TransportError::Malformed(unmerged.why),
+        subgraph,
+        unmerged.at.as_ref(),
+    )
 }
 
 /// Adds the subgraph's name to an error it returned.
