@@ -2,12 +2,15 @@
 //! file, with no database, tenancy or authentication. It exists for the
 //! federation conformance suite and for benchmarks against other routers;
 //! it listens on loopback unless told otherwise and must never face users.
+//! With no principals to keep apart, identical queries in flight share one
+//! answer, as the routers it is measured against do.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
+use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -19,6 +22,7 @@ use prep_schema::federation::{
 };
 use serde::Deserialize;
 use serde_json::{Map, Value};
+use tokio::sync::watch;
 
 use super::http::{HttpOptions, HttpSubgraph};
 use super::FederationError;
@@ -27,6 +31,10 @@ use super::FederationError;
 pub struct RouterOnly {
     supergraph: Supergraph,
     subgraphs: HashMap<String, HttpSubgraph>,
+    /// Queries being answered, by their text, operation name and
+    /// variables: an identical query arriving meanwhile waits for that
+    /// answer instead of fanning out again.
+    inflight: Mutex<HashMap<String, watch::Receiver<Option<Bytes>>>>,
 }
 
 impl RouterOnly {
@@ -46,8 +54,72 @@ impl RouterOnly {
         Ok(Self {
             supergraph,
             subgraphs,
+            inflight: Mutex::new(HashMap::new()),
         })
     }
+
+    /// Answers a request, sharing the answer of an identical query in
+    /// flight. Only queries whose plan is cached are shared: a mutation
+    /// must run once per request, and a first sighting is planned alone.
+    /// The work runs in its own task, so a client that goes away does
+    /// not cancel it for the others. `None` when that task died.
+    async fn answer(self: &Arc<Self>, request: GraphQLRequest) -> Option<Bytes> {
+        let shareable = self
+            .supergraph
+            .cached(&request.query, request.operation_name.as_deref())
+            .is_some_and(|prepared| !prepared.mutation);
+        if !shareable {
+            let executed = run(self, request, &**self).await;
+            return Some(Bytes::from(executed.to_body()));
+        }
+        let key = request.key();
+        let mut answer = {
+            let mut inflight = lock(&self.inflight);
+            match inflight.get(&key) {
+                Some(answer) => answer.clone(),
+                None => {
+                    let (tx, rx) = watch::channel(None);
+                    inflight.insert(key.clone(), rx.clone());
+                    let router = Arc::clone(self);
+                    tokio::spawn(async move {
+                        let done = Done {
+                            router: &router,
+                            key,
+                        };
+                        let executed = run(done.router, request, &**done.router).await;
+                        // Forgotten before it is told, so a query arriving
+                        // from now on is answered afresh.
+                        drop(done);
+                        let _ = tx.send(Some(Bytes::from(executed.to_body())));
+                    });
+                    rx
+                }
+            }
+        };
+        answer
+            .wait_for(Option::is_some)
+            .await
+            .ok()
+            .and_then(|body| body.clone())
+    }
+}
+
+/// Forgets a shared query when its work ends, however it ends: a task
+/// that panics must not leave later identical queries waiting on it.
+struct Done<'a> {
+    router: &'a Arc<RouterOnly>,
+    key: String,
+}
+
+impl Drop for Done<'_> {
+    fn drop(&mut self) {
+        lock(&self.router.inflight).remove(&self.key);
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // The map holds no invariant a panic elsewhere could break.
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl Transport for RouterOnly {
@@ -76,6 +148,25 @@ pub struct GraphQLRequest {
     /// Which operation of the document to run.
     #[serde(default)]
     pub operation_name: Option<String>,
+}
+
+impl GraphQLRequest {
+    /// What makes two requests the same query. Variables serialise in key
+    /// order, so equal variables give equal keys.
+    fn key(&self) -> String {
+        let variables = self
+            .variables
+            .as_ref()
+            .map(|v| serde_json::to_string(v).unwrap_or_default())
+            .unwrap_or_default();
+        let name = self.operation_name.as_deref().unwrap_or_default();
+        let mut key = String::with_capacity(self.query.len() + name.len() + variables.len() + 2);
+        for part in [self.query.as_str(), name, &variables] {
+            key.push_str(part);
+            key.push('\0');
+        }
+        key
+    }
 }
 
 /// Plans (off the async runtime when the plan is not cached) and runs one
@@ -142,12 +233,19 @@ async fn graphql(
                 .into_response();
         }
     };
-    let executed = run(&router, request, router.as_ref()).await;
-    (
-        [(header::CONTENT_TYPE, "application/json")],
-        executed.to_body(),
-    )
-        .into_response()
+    match router.answer(request).await {
+        Some(body) => ([(header::CONTENT_TYPE, "application/json")], body).into_response(),
+        None => {
+            tracing::error!("a shared query's task ended without an answer");
+            let error = GraphQLError::new("The request could not be answered", "INTERNAL_ERROR");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                [(header::CONTENT_TYPE, "application/json")],
+                Executed::failed(vec![error]).to_body(),
+            )
+                .into_response()
+        }
+    }
 }
 
 /// The router's HTTP routes: `POST /graphql`, `GET /healthz`.
@@ -178,3 +276,6 @@ pub async fn serve(
         .await
         .map_err(|e| FederationError::Config(format!("server failed: {e}")))
 }
+
+#[cfg(test)]
+mod tests;
