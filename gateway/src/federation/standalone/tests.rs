@@ -47,8 +47,13 @@ async fn subgraph() -> (String, Arc<AtomicUsize>) {
             }
         }),
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/", listener.local_addr().unwrap());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a free port");
+    let url = format!(
+        "http://{}/",
+        listener.local_addr().expect("a bound address")
+    );
     tokio::spawn(async move { axum::serve(listener, app).await });
     (url, calls)
 }
@@ -56,9 +61,16 @@ async fn subgraph() -> (String, Arc<AtomicUsize>) {
 /// The router on real TCP; returns its `/graphql` URL.
 async fn router(subgraph_url: &str) -> String {
     let sdl = SUPERGRAPH.replace("URL", subgraph_url);
-    let router = Arc::new(RouterOnly::load(&sdl, &HttpOptions::default()).unwrap());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/graphql", listener.local_addr().unwrap());
+    let router = Arc::new(
+        RouterOnly::load(&sdl, &HttpOptions::default()).expect("the test supergraph loads"),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a free port");
+    let url = format!(
+        "http://{}/graphql",
+        listener.local_addr().expect("a bound address")
+    );
     tokio::spawn(async move { axum::serve(listener, routes(router)).await });
     url
 }
@@ -70,9 +82,9 @@ async fn ask(client: &reqwest::Client, url: &str, body: Value) -> Value {
         .body(body.to_string())
         .send()
         .await
-        .unwrap();
+        .expect("the router answers");
     assert_eq!(response.status(), 200);
-    serde_json::from_slice(&response.bytes().await.unwrap()).unwrap()
+    serde_json::from_slice(&response.bytes().await.expect("a body")).expect("a JSON body")
 }
 
 async fn ask_many(url: &str, bodies: Vec<Value>) -> Vec<Value> {
@@ -83,7 +95,7 @@ async fn ask_many(url: &str, bodies: Vec<Value>) -> Vec<Value> {
     });
     let mut answers = Vec::new();
     for ask in asks.collect::<Vec<_>>() {
-        answers.push(ask.await.unwrap());
+        answers.push(ask.await.expect("the request task"));
     }
     answers
 }
