@@ -104,16 +104,8 @@ fn codes(body: &Value) -> Vec<String> {
 }
 
 fn uuid_of(global_id: &str) -> uuid::Uuid {
-    use base64::Engine as _;
-    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(global_id)
-        .expect("base64");
-    let text = String::from_utf8(raw).expect("utf-8");
-    text.split_once(':')
-        .expect("Type:uuid")
-        .1
-        .parse()
-        .expect("uuid")
+    let id = async_graphql::ID(global_id.to_owned());
+    prep_resolvers::ids::decode_any(&id).expect("a global id").1
 }
 
 async fn requests(subgraph: &RemoteSubgraph) -> u64 {

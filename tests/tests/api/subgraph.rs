@@ -10,7 +10,6 @@
 use std::sync::Arc;
 
 use axum::http::{header, HeaderMap};
-use base64::Engine as _;
 use prep_auth::{Grant, Role};
 use prep_resolvers::RequestContext;
 use prep_schema::{SchemaOptions, SubgraphSchema};
@@ -81,16 +80,9 @@ async fn first_ids(app: &TestApp, t: &TestTenant) -> Value {
     r.data().clone()
 }
 
-fn uuid_of(global_id: &Value) -> uuid::Uuid {
-    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(global_id.as_str().expect("id"))
-        .expect("base64");
-    let text = String::from_utf8(raw).expect("utf-8");
-    text.split_once(':')
-        .expect("Type:uuid")
-        .1
-        .parse()
-        .expect("uuid")
+fn uuid_of(global_id: &str) -> uuid::Uuid {
+    let id = async_graphql::ID(global_id.to_owned());
+    prep_resolvers::ids::decode_any(&id).expect("a global id").1
 }
 
 #[tokio::test]
@@ -168,7 +160,7 @@ async fn a_location_bound_caller_gets_only_the_locations_it_may_see() {
             "manager@acme.example",
             &[Grant {
                 role: Role::LocationManager,
-                location: Some(uuid_of(&here["id"])),
+                location: Some(uuid_of(here["id"].as_str().expect("id"))),
             }],
         )
         .await;
