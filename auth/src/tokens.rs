@@ -137,6 +137,20 @@ pub enum Rejection {
 }
 
 impl Rejection {
+    /// Why `jsonwebtoken` refused a token, for user and subgraph tokens alike.
+    fn of(kind: &ErrorKind) -> Self {
+        match kind {
+            ErrorKind::InvalidSignature => Self::Signature,
+            ErrorKind::ExpiredSignature => Self::Expired,
+            ErrorKind::ImmatureSignature => Self::NotYetValid,
+            ErrorKind::InvalidIssuer => Self::Issuer,
+            ErrorKind::InvalidAudience => Self::Audience,
+            ErrorKind::InvalidAlgorithm => Self::Algorithm,
+            ErrorKind::MissingRequiredClaim(_) | ErrorKind::Json(_) => Self::Claims,
+            _ => Self::Malformed,
+        }
+    }
+
     /// A stable name for logs and security events.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -385,18 +399,8 @@ impl TokenService {
     async fn check_signature_and_claims(&self, token: &str) -> Result<Verified, TokenRejection> {
         let reject = |reason| rejection(token, reason);
         let (kid, key) = self.signing_key(token).await?;
-        let data = jsonwebtoken::decode::<Claims>(token, &key, &self.validation).map_err(|e| {
-            reject(match e.kind() {
-                ErrorKind::InvalidSignature => Rejection::Signature,
-                ErrorKind::ExpiredSignature => Rejection::Expired,
-                ErrorKind::ImmatureSignature => Rejection::NotYetValid,
-                ErrorKind::InvalidIssuer => Rejection::Issuer,
-                ErrorKind::InvalidAudience => Rejection::Audience,
-                ErrorKind::InvalidAlgorithm => Rejection::Algorithm,
-                ErrorKind::MissingRequiredClaim(_) | ErrorKind::Json(_) => Rejection::Claims,
-                _ => Rejection::Malformed,
-            })
-        })?;
+        let data = jsonwebtoken::decode::<Claims>(token, &key, &self.validation)
+            .map_err(|e| reject(Rejection::of(e.kind())))?;
         let claims = data.claims;
         let connector = match (&claims.client_id, &claims.scope, claims.cred) {
             (None, None, None) => None,

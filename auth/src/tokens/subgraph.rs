@@ -10,7 +10,6 @@
 use std::time::Duration;
 
 use chrono::Utc;
-use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, Validation};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -165,16 +164,6 @@ impl TokenService {
         validation.leeway = self.settings.leeway.as_secs();
         jsonwebtoken::decode::<SubgraphClaims>(token, &key, &validation)
             .map(|d| d.claims)
-            .map_err(|e| {
-                reject(match e.kind() {
-                    ErrorKind::InvalidSignature => Rejection::Signature,
-                    ErrorKind::ExpiredSignature => Rejection::Expired,
-                    ErrorKind::ImmatureSignature => Rejection::NotYetValid,
-                    ErrorKind::InvalidIssuer => Rejection::Issuer,
-                    ErrorKind::InvalidAudience => Rejection::Audience,
-                    ErrorKind::MissingRequiredClaim(_) | ErrorKind::Json(_) => Rejection::Claims,
-                    _ => Rejection::Malformed,
-                })
-            })
+            .map_err(|e| reject(Rejection::of(e.kind())))
     }
 }
