@@ -30,6 +30,6 @@ pub use security::SecurityLog;
 pub use sessions::{ActiveSession, SessionPolicy, Sessions};
 pub use sync::IdentitySync;
 pub use tokens::{
-    Claims, ConnectorSubject, Rejection, SubgraphClaims, TokenRejection, TokenService,
+    Budget, Claims, ConnectorSubject, Rejection, SubgraphClaims, TokenRejection, TokenService,
     TokenSettings, TokenSubject, SUBGRAPH_TOKEN_TTL,
 };

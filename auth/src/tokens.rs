@@ -26,7 +26,7 @@ use crate::revocations::RevocationList;
 use crate::{Actor, AuthError, Principal, Via};
 
 mod subgraph;
-pub use subgraph::{SubgraphClaims, SUBGRAPH_TOKEN_TTL};
+pub use subgraph::{Budget, SubgraphClaims, SUBGRAPH_TOKEN_TTL};
 
 /// Who issues gateway tokens and for whom.
 #[derive(Clone, Debug)]

@@ -169,21 +169,36 @@ impl Governance {
         if verdict.denied.is_some() {
             return Err(Refusal::Limited(verdict));
         }
-        let permit = self
-            .operations
-            .enter(
-                tenant,
-                limits.limits.max_concurrent_operations,
-                self.wait,
-                "the tenant has its maximum of operations running",
-            )
+        let (permit, share) = self
+            .hold(tenant, &limits.limits)
             .await
             .map_err(Refusal::Overloaded)?;
         Ok(Admission {
             verdict,
-            share: self.db_share(&limits.limits),
+            share,
             _permit: permit,
         })
+    }
+
+    /// A place in the tenant's bulkhead and its share of the pool, without
+    /// the quotas. The domains served on their own (`serve --subgraph`)
+    /// take only this: the gateway in front already charged the operation's
+    /// rate and cost, but this process's connections are still shared out.
+    pub async fn hold(
+        &self,
+        tenant: TenantId,
+        limits: &TierLimits,
+    ) -> Result<(TenantPermit, DbShare), Overloaded> {
+        let permit = self
+            .operations
+            .enter(
+                tenant,
+                limits.max_concurrent_operations,
+                self.wait,
+                "the tenant has its maximum of operations running",
+            )
+            .await?;
+        Ok((permit, self.db_share(limits)))
     }
 
     /// The tenant's share of this replica's pool.

@@ -36,7 +36,7 @@ pub struct OperationLabels {
 /// Labels of refused credentials and sign-ins.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct AuthLabels {
-    /// `bearer` or `sign_in`.
+    /// `bearer`, `sign_in` or `subgraph`.
     pub kind: &'static str,
     /// The stable reason (`expired`, `state_mismatch`, ...).
     pub reason: &'static str,

@@ -4,23 +4,7 @@
 use async_graphql::{Context, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 
-/// What the edge measured before executing the request: its requested
-/// cost and the tenant's budget after spending it.
-#[derive(Clone, Copy, Debug)]
-pub struct Budget {
-    /// The operation's requested cost.
-    pub requested_cost: u64,
-    /// Size of the tenant's cost bucket.
-    pub maximum_available: u32,
-    /// Points left after this request.
-    pub currently_available: u64,
-    /// Points restored per second.
-    pub restore_rate: u32,
-    /// The tenant's sustained requests per second.
-    pub requests_per_second: u32,
-    /// Requests the tenant may still send at once.
-    pub requests_remaining: u64,
-}
+pub use prep_auth::Budget;
 
 /// The caller's standing.
 #[derive(SimpleObject)]

@@ -55,6 +55,29 @@ pub struct SubgraphClaims {
     pub exp: i64,
     /// Unique token id.
     pub jti: Uuid,
+    /// Where the tenant stood when the gateway admitted the operation; only
+    /// for `platform`, the gateway's own domains served on their own, whose
+    /// `rateLimit` field reports it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub budget: Option<Budget>,
+}
+
+/// What the edge measured before executing an operation: its requested
+/// cost and the tenant's budget after spending it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Budget {
+    /// The operation's requested cost.
+    pub requested_cost: u64,
+    /// Size of the tenant's cost bucket.
+    pub maximum_available: u32,
+    /// Points left after this request.
+    pub currently_available: u64,
+    /// Points restored per second.
+    pub restore_rate: u32,
+    /// The tenant's sustained requests per second.
+    pub requests_per_second: u32,
+    /// Requests the tenant may still send at once.
+    pub requests_remaining: u64,
 }
 
 impl SubgraphClaims {
@@ -73,6 +96,7 @@ impl SubgraphClaims {
             nbf: now,
             exp: now + SUBGRAPH_TOKEN_TTL.as_secs() as i64,
             jti: Uuid::new_v4(),
+            budget: None,
         }
     }
 

@@ -83,8 +83,14 @@ pub enum FederationCommand {
 pub struct ServeArgs {
     /// Local development: migrate, create a signing key if missing, seed the
     /// sandbox tenant if it is empty, and print the URL and a bearer token.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "subgraph")]
     pub dev: bool,
+    /// Serve only the named domain subgraph (`platform`: the gateway's own
+    /// domains) as a standard federation subgraph, for a gateway that
+    /// declares it under `[[federation.subgraphs]]`. It takes only the
+    /// gateway's signed subgraph tokens.
+    #[arg(long, value_name = "NAME", value_parser = ["platform"])]
+    pub subgraph: Option<String>,
 }
 
 /// Seed sizes.

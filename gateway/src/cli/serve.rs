@@ -10,7 +10,11 @@ use super::{mint, seed, CliError, SeedSize, ServeArgs};
 use crate::app::{App, AppState};
 use crate::config::Settings;
 
-pub(super) async fn serve(settings: Settings, args: ServeArgs) -> Result<(), CliError> {
+pub(super) async fn serve(mut settings: Settings, args: ServeArgs) -> Result<(), CliError> {
+    if args.subgraph.is_some() {
+        // A subgraph composes nothing: the gateway in front does.
+        settings.federation.subgraphs.clear();
+    }
     if args.dev {
         crate::admin::migrate(&settings).await?;
     }
@@ -64,7 +68,14 @@ pub(super) async fn serve(settings: Settings, args: ServeArgs) -> Result<(), Cli
         println!("    -d '{{\"query\":\"{{ complianceSummary {{ totals {{ locations compliant atRisk nonCompliant }} }} }}\"}}'");
         println!();
     }
-    tracing::info!(listen = %state.settings.server.listen, "serving");
+    match &args.subgraph {
+        Some(name) => tracing::info!(
+            listen = %state.settings.server.listen,
+            subgraph = %name,
+            "serving the subgraph alone; only the gateway's signed tokens are accepted"
+        ),
+        None => tracing::info!(listen = %state.settings.server.listen, "serving"),
+    }
 
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let interval = state.settings.compliance.review_interval_secs;
@@ -76,7 +87,10 @@ pub(super) async fn serve(settings: Settings, args: ServeArgs) -> Result<(), Cli
         ))
     });
     let grace = Duration::from_secs(state.settings.server.shutdown_grace_secs);
-    let app = crate::http::router(state.clone());
+    let app = match args.subgraph {
+        Some(_) => crate::http::subgraph_router(state.clone()),
+        None => crate::http::router(state.clone()),
+    };
     let shutdown_state = state.clone();
     // the peer address feeds connector address ranges and per-IP limits
     let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();

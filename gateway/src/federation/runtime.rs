@@ -47,6 +47,8 @@ pub struct Federation {
     settings: FederationSettings,
     issuer: String,
     local_sdl: String,
+    /// Whether `platform` is called in process (else it is a remote).
+    platform_in_process: bool,
     remotes: HashMap<String, Arc<Remote>>,
     active: RwLock<Option<Arc<Active>>>,
     /// The sources the active supergraph was composed from.
@@ -77,6 +79,7 @@ impl Federation {
             settings: settings.clone(),
             issuer: issuer.to_owned(),
             local_sdl,
+            platform_in_process: !remotes.contains_key(LOCAL_SUBGRAPH),
             remotes,
             active: RwLock::new(None),
             composed_from: Mutex::new(Vec::new()),
@@ -97,6 +100,13 @@ impl Federation {
         self.remotes.get(name)
     }
 
+    /// Whether the gateway's own domains are called in process; `false`
+    /// when they run as a service of their own (a remote named
+    /// `platform`).
+    pub fn platform_in_process(&self) -> bool {
+        self.platform_in_process
+    }
+
     /// The gateway's issuer (`iss` of subgraph tokens).
     pub fn issuer(&self) -> &str {
         &self.issuer
@@ -107,11 +117,14 @@ impl Federation {
     /// supergraph stays as it was.
     pub async fn reload(&self, tokens: &TokenService) -> Result<bool, FederationError> {
         let _one = self.reloading.lock().await;
-        let mut sources = vec![SubgraphSource {
-            name: LOCAL_SUBGRAPH.into(),
-            url: LOCAL_URL.into(),
-            sdl: self.local_sdl.clone(),
-        }];
+        let mut sources = Vec::with_capacity(self.settings.subgraphs.len() + 1);
+        if self.platform_in_process {
+            sources.push(SubgraphSource {
+                name: LOCAL_SUBGRAPH.into(),
+                url: LOCAL_URL.into(),
+                sdl: self.local_sdl.clone(),
+            });
+        }
         let mut problems = Vec::new();
         for s in &self.settings.subgraphs {
             match self.read_sdl(s.name.as_str(), tokens).await {
@@ -160,7 +173,7 @@ impl Federation {
         *self.active.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(composed));
         *self.composed_from.lock().unwrap_or_else(|e| e.into_inner()) = sources;
         tracing::info!(
-            subgraphs = self.remotes.len() + 1,
+            subgraphs = self.remotes.len() + usize::from(self.platform_in_process),
             "supergraph composed and serving"
         );
         Ok(true)
@@ -219,7 +232,12 @@ impl Federation {
             }
         };
         match prepared {
-            Ok(p) if p.subgraphs().iter().all(|s| s == LOCAL_SUBGRAPH) => Route::Local,
+            Ok(p)
+                if self.platform_in_process
+                    && p.subgraphs().iter().all(|s| s == LOCAL_SUBGRAPH) =>
+            {
+                Route::Local
+            }
             Ok(p) => Route::Federated(active, p),
             // Invalid operations are answered by the local schema, with the
             // same errors as without federation.
@@ -242,10 +260,13 @@ impl Federation {
         let Route::Federated(_, prepared) = &route else {
             return route;
         };
+        // `platform` checks the token's scopes itself, wherever it runs.
         let closed = prepared.subgraphs().iter().find(|name| {
-            self.remotes
-                .get(name.as_str())
-                .is_some_and(|r| !r.settings().connectors)
+            name.as_str() != LOCAL_SUBGRAPH
+                && self
+                    .remotes
+                    .get(name.as_str())
+                    .is_some_and(|r| !r.settings().connectors)
         });
         match closed {
             Some(name) => Route::Refused(vec![GraphQLError::new(

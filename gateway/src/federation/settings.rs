@@ -14,13 +14,22 @@
 //! tenant_share_percent = 25
 //! forward_headers = ["accept-language"]
 //! connectors = false   # whether ERP/HRIS connectors may reach it
+//!
+//! # the gateway's own domains, served on their own by
+//! # `prep-gateway serve --subgraph platform` (instead of in process)
+//! [[federation.subgraphs]]
+//! name = "platform"
+//! url = "http://platform.internal:4001/graphql"
 //! ```
 
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-/// The in-process subgraph's name in the supergraph.
+/// The gateway's own domains' name in the supergraph. Called in process
+/// unless a remote subgraph of this name is configured: then they run as a
+/// service of their own (`serve --subgraph platform`) and are called over
+/// HTTP like any other.
 pub const LOCAL_SUBGRAPH: &str = "platform";
 
 /// Headers that are never forwarded: they carry the client's credentials
@@ -99,6 +108,8 @@ pub struct RemoteSubgraphSettings {
     /// connectors are denied whatever no scope grants, and the gateway
     /// knows no scopes for another service's fields. Turn it on for a
     /// subgraph that enforces the `scope` claim of the gateway's token.
+    /// `platform` (the gateway's own domains) always does, so it is always
+    /// open to them.
     #[serde(default)]
     pub connectors: bool,
 }
@@ -153,11 +164,6 @@ impl FederationSettings {
                 problems.push(format!(
                     "{at}.name: must start with a letter and hold only letters, digits, _ and - (at most 64), got {:?}",
                     s.name
-                ));
-            }
-            if s.name == LOCAL_SUBGRAPH {
-                problems.push(format!(
-                    "{at}.name: {LOCAL_SUBGRAPH:?} is the gateway's own subgraph"
                 ));
             }
             if self.subgraphs[..i].iter().any(|o| o.name == s.name) {
@@ -241,12 +247,16 @@ mod tests {
             .push(remote("regulatory", "http://127.0.0.1:4001/graphql"));
         assert_eq!(s.problems(), Vec::<String>::new());
         assert_eq!(s.subgraphs[0].tenant_share(), 16);
+        // the gateway's own domains, served on their own
+        s.subgraphs
+            .push(remote("platform", "http://127.0.0.1:4002/graphql"));
+        assert_eq!(s.problems(), Vec::<String>::new());
     }
 
     #[test]
     fn every_bad_value_is_named() {
         let mut s = FederationSettings::default();
-        s.subgraphs.push(remote("platform", "ftp://x"));
+        s.subgraphs.push(remote("9lives", "ftp://x"));
         s.subgraphs.push(remote("dup", "http://a/graphql"));
         s.subgraphs.push(remote("dup", "http://a/graphql"));
         let mut bad = remote("ok", "http://a/graphql");
@@ -259,7 +269,7 @@ mod tests {
         s.subgraphs.push(bad);
         let problems = s.problems().join("\n");
         for expect in [
-            "subgraphs[0].name: \"platform\" is the gateway's own subgraph",
+            "subgraphs[0].name: must start with a letter",
             "subgraphs[0].url: must be an http(s) URL",
             "subgraphs[2].name: \"dup\" is configured twice",
             "subgraphs[3].forward_headers[0]: \"Authorization\" is not a lower-case header name",

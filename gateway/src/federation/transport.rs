@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use prep_auth::{Principal, SubgraphClaims, TokenService};
+use prep_auth::{Budget, Principal, SubgraphClaims, TokenService};
 use prep_schema::federation::{
     BoxFuture, SubgraphRequest, SubgraphResponse, Transport, TransportError,
 };
@@ -30,6 +30,8 @@ pub struct GatewayTransport<'a> {
     pub principal: &'a Principal,
     /// The client request's id.
     pub request_id: &'a str,
+    /// Where the tenant stands, for `platform` served on its own.
+    pub budget: Option<Budget>,
     /// The client's headers (only configured ones are forwarded).
     pub client_headers: &'a HeaderMap,
     /// The gateway's own domains.
@@ -44,12 +46,15 @@ impl GatewayTransport<'_> {
         if let Some(v) = signed.get(subgraph) {
             return Ok(v.clone());
         }
-        let claims = SubgraphClaims::for_principal(
+        let mut claims = SubgraphClaims::for_principal(
             self.federation.issuer(),
             subgraph,
             self.principal,
             self.request_id,
         );
+        if subgraph == LOCAL_SUBGRAPH {
+            claims.budget = self.budget;
+        }
         let token = self.tokens.issue_subgraph(&claims).map_err(|e| {
             tracing::error!(error = %e, "cannot sign a subgraph token");
             TransportError::Unavailable
@@ -67,7 +72,7 @@ impl Transport for GatewayTransport<'_> {
         request: SubgraphRequest<'a>,
     ) -> BoxFuture<'a, Result<SubgraphResponse, TransportError>> {
         Box::pin(async move {
-            if request.subgraph == LOCAL_SUBGRAPH {
+            if request.subgraph == LOCAL_SUBGRAPH && self.federation.platform_in_process() {
                 return Ok(self.local.execute(request).await);
             }
             let remote = self

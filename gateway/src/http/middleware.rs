@@ -45,20 +45,38 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// The gateway's router with its whole middleware stack.
 pub fn router(state: AppState) -> Router {
-    let timeout = Duration::from_millis(state.settings.server.request_timeout_ms);
     let routes = Router::new()
         .route(
             "/graphql",
             post(graphql::execute).fallback(graphql::method_not_allowed),
         )
-        .route("/healthz", get(health::healthz))
-        .route("/readyz", get(health::readyz))
-        .route("/metrics", get(health::metrics))
         .merge(unauthenticated(&state))
         .merge(super::login::public_routes())
         .merge(super::oauth::public_routes())
         .merge(super::scim::routes())
-        .merge(super::sandbox::routes())
+        .merge(super::sandbox::routes());
+    edge(routes, state)
+}
+
+/// The router of `serve --subgraph platform`: the gateway's domains as a
+/// standard federation subgraph behind another gateway, with the same
+/// middleware, probes and metrics, and nothing else (no sign-in, SCIM,
+/// OAuth or sandbox: those stay with the gateway).
+pub fn subgraph_router(state: AppState) -> Router {
+    let routes = Router::new().route(
+        "/graphql",
+        post(graphql::subgraph::execute).fallback(graphql::method_not_allowed),
+    );
+    edge(routes, state)
+}
+
+/// Probes, metrics and the middleware stack around `routes`.
+fn edge(routes: Router<AppState>, state: AppState) -> Router {
+    let timeout = Duration::from_millis(state.settings.server.request_timeout_ms);
+    let routes = routes
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/metrics", get(health::metrics))
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), shed_load))
         .layer(middleware::from_fn_with_state(

@@ -14,4 +14,4 @@ mod sandbox;
 mod scim;
 
 pub use error::HttpError;
-pub use middleware::router;
+pub use middleware::{router, subgraph_router};

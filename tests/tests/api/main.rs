@@ -16,6 +16,7 @@ mod isolation;
 mod limits;
 mod limits_shared;
 mod oauth;
+mod platform_apart;
 mod runtime_role;
 mod sandbox;
 mod sandbox_browser;

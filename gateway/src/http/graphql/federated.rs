@@ -30,19 +30,24 @@ pub(super) struct Attach<'a> {
     pub principal: &'a Principal,
     pub request_id: &'a str,
     pub scope: &'a TenantScope,
-    pub budget: Budget,
+    /// Where the tenant stands against its limits (`rateLimit`); the
+    /// gateway in front passes it to the domains served on their own.
+    pub budget: Option<Budget>,
 }
 
 impl Attach<'_> {
     /// Attaches the request's context and the services resolvers use.
     pub fn to(&self, request: async_graphql::Request) -> async_graphql::Request {
+        let request = match self.budget {
+            Some(budget) => request.data(budget),
+            None => request,
+        };
         request
             .data(RequestContext::new(
                 self.principal.clone(),
                 self.request_id.to_owned(),
                 self.scope.clone(),
             ))
-            .data(self.budget)
             .data(Arc::clone(&self.app.sso))
             .data(Arc::clone(&self.app.scim))
             .data(Arc::clone(&self.app.connectors))
@@ -115,6 +120,7 @@ pub(super) async fn execute(
         tokens: &app.tokens,
         principal: attach.principal,
         request_id: attach.request_id,
+        budget: attach.budget,
         client_headers,
         local: &local,
         signed: Mutex::new(Default::default()),

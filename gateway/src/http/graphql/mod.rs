@@ -18,6 +18,7 @@
 mod budget;
 mod federated;
 mod response;
+pub(super) mod subgraph;
 
 pub use budget::{rate_headers, Throttled};
 
@@ -220,14 +221,14 @@ pub async fn execute(
         principal: &principal,
         request_id: &request_id,
         scope: &scope,
-        budget: Budget {
+        budget: Some(Budget {
             requested_cost,
             maximum_available: verdict.cost_maximum,
             currently_available: verdict.cost_available.floor() as u64,
             restore_rate: verdict.cost_restore_rate,
             requests_per_second: verdict.rate_limit,
             requests_remaining: verdict.rate_remaining,
-        },
+        }),
     };
     let doc = request.parsed_query().ok().cloned();
     let mut response = match &route {

@@ -1,0 +1,171 @@
+//! `POST /graphql` of `serve --subgraph platform`: the gateway's domains as
+//! a standard Apollo Federation subgraph, for when they run as a service of
+//! their own behind the gateway (see `docs/federation.md`).
+//!
+//! Only the gateway's signed subgraph tokens get in (`aud` = `platform`,
+//! verified against the keyring the replicas share). Client credentials,
+//! connector keys and session cookies are refused: calling the service
+//! directly must not be a way around the gateway's authentication, rates,
+//! cost budgets or connector address ranges. The token's tenant, grants or
+//! scopes become the principal, and the operation runs exactly as it does
+//! in process: in that tenant's row-level-security scope, narrowed to the
+//! principal's reach, holding a place in the tenant's bulkhead and share of
+//! this process's pool, on the users' or the connectors' schema. A token
+//! without a tenant is the gateway's own composition call: it may read
+//! `_service` and nothing else.
+
+use async_graphql::parser::types::{DocumentOperations, OperationType, Selection};
+use axum::body::{to_bytes, Body};
+use axum::extract::State;
+use axum::http::{header, HeaderMap};
+use axum::response::Response;
+use prep_auth::SubgraphClaims;
+use prep_tenancy::SecurityEvent;
+
+use super::federated::Attach;
+use super::response::{require_json, respond, tag_all};
+use crate::app::AppState;
+use crate::federation::settings::LOCAL_SUBGRAPH;
+use crate::http::authn::request_id;
+use crate::http::HttpError;
+use crate::metrics::AuthLabels;
+
+/// The largest request the gateway may send. Larger than a client's limit:
+/// an entity fetch carries one representation per object of the answer
+/// being built, and only the gateway's signed calls are read at all.
+const BODY_LIMIT: usize = 16 * 1024 * 1024;
+
+/// Executes one operation the gateway planned for the `platform` subgraph.
+pub async fn execute(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, HttpError> {
+    require_json(&headers)?;
+    let claims = verify(&app, &headers).await?;
+    let principal = claims.principal().map_err(|_| {
+        HttpError::Unauthenticated("the subgraph token's claims are not a principal")
+    })?;
+    let bytes = to_bytes(body, BODY_LIMIT).await.map_err(|e| {
+        if std::error::Error::source(&e).is_some_and(|s| s.is::<http_body_util::LengthLimitError>())
+        {
+            HttpError::PayloadTooLarge(BODY_LIMIT)
+        } else {
+            HttpError::BadRequest("the request body could not be read".into())
+        }
+    })?;
+    let mut request: async_graphql::Request = serde_json::from_slice(&bytes)
+        .map_err(|e| HttpError::BadRequest(format!("the body is not a GraphQL request: {e}")))?;
+
+    let Some(principal) = principal else {
+        // The gateway reading this subgraph's SDL for composition.
+        let name = request.operation_name.clone();
+        let only_service = request
+            .parsed_query()
+            .is_ok_and(|doc| reads_only_service(doc, name.as_deref()));
+        if !only_service {
+            return Err(HttpError::Forbidden(
+                "a subgraph token without a tenant may only read `_service`",
+            ));
+        }
+        let response = app.subgraph_schemas.0.execute(request).await;
+        return Ok(respond(response, false, false));
+    };
+    tracing::Span::current().record("tenant.id", tracing::field::display(principal.tenant));
+
+    let limits = app.governance.limits_of(&app.db, principal.tenant).await;
+    let (_permit, share) = app
+        .governance
+        .hold(principal.tenant, &limits.limits)
+        .await
+        .map_err(|o| HttpError::Overloaded(o.0))?;
+    let scope = app
+        .db
+        .scope_shared(principal.tenant, principal.access.reach(), share);
+    // The gateway's request id, so both processes' logs and audit rows
+    // name the same request.
+    let request_id = request_id(&headers);
+    let attach = Attach {
+        app: &app,
+        principal: &principal,
+        request_id: &request_id,
+        scope: &scope,
+        budget: claims.budget,
+    };
+    let schema = if principal.access.scopes().is_some() {
+        &app.subgraph_schemas.1
+    } else {
+        &app.subgraph_schemas.0
+    };
+    let mut response = schema.execute(attach.to(request)).await;
+    scope.release_read().await;
+    let statements = scope.statements();
+    if statements > 0 {
+        app.metrics
+            .statements_per_operation
+            .observe(statements as f64);
+    }
+    if super::budget::overloaded(&response) {
+        return Err(HttpError::Overloaded(
+            "the tenant holds its whole share of database connections",
+        ));
+    }
+    tag_all(&mut response);
+    Ok(respond(response, false, false))
+}
+
+/// The bearer token, verified as a subgraph token for `platform`. Every
+/// refusal is the same 401, counted and written to the security log.
+async fn verify(app: &AppState, headers: &HeaderMap) -> Result<SubgraphClaims, HttpError> {
+    const REFUSED: HttpError =
+        HttpError::Unauthenticated("this subgraph takes only the gateway's signed tokens");
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .ok_or(REFUSED)?;
+    app.tokens
+        .verify_subgraph(token, LOCAL_SUBGRAPH)
+        .await
+        .map_err(|rejection| {
+            app.metrics
+                .auth_refusals
+                .get_or_create(&AuthLabels {
+                    kind: "subgraph",
+                    reason: rejection.reason.as_str(),
+                })
+                .inc();
+            app.security.record(SecurityEvent {
+                kind: "subgraph_token_rejected",
+                reason: rejection.reason.as_str().to_owned(),
+                claimed_tenant: rejection.claimed_tenant,
+                request_id: Some(request_id(headers)),
+                ip: None,
+            });
+            REFUSED
+        })
+}
+
+/// Whether the operation is a query whose root fields are all `_service`
+/// (or `__typename`), written out without fragments.
+fn reads_only_service(
+    doc: &async_graphql::parser::types::ExecutableDocument,
+    name: Option<&str>,
+) -> bool {
+    let operation = match (&doc.operations, name) {
+        (DocumentOperations::Single(op), _) => op,
+        (DocumentOperations::Multiple(ops), Some(name)) => match ops.get(name) {
+            Some(op) => op,
+            None => return false,
+        },
+        (DocumentOperations::Multiple(_), None) => return false,
+    };
+    doc.fragments.is_empty()
+        && operation.node.ty == OperationType::Query
+        && operation.node.selection_set.node.items.iter().all(|s| {
+            matches!(&s.node, Selection::Field(f)
+                if matches!(f.node.name.node.as_str(), "_service" | "__typename"))
+        })
+}

@@ -1,0 +1,494 @@
+//! The gateway's domains served on their own (`serve --subgraph platform`)
+//! behind a gateway that declares them as the remote subgraph `platform`,
+//! both on real ports over one database, as two deployments would be.
+//! Clients see the same API: the same answers for users, location-scoped
+//! users and connectors, mutations with the same audit trail. The service
+//! itself takes nothing but the gateway's signed tokens for `platform`: not
+//! a client's token or key, not a token for another subgraph or with a
+//! forged tenant; a tenant-less token reads `_service` only; and one
+//! tenant's token cannot fetch another tenant's entities by key.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use axum::http::{header, HeaderMap};
+use prep_auth::{Grant, Role, SubgraphClaims};
+use prep_gateway::app::{App, AppState};
+use prep_gateway::metrics::HttpLabels;
+use prep_tests::{TestApp, TestTenant};
+use serde_json::{json, Value};
+
+/// A gateway whose `platform` is a service of its own.
+struct Apart {
+    /// The gateway clients call (its router; its federation is live).
+    gateway: TestApp,
+    /// The domains' own service.
+    service: AppState,
+    /// Where the service answers.
+    service_url: String,
+    /// A gateway over the same database with the domains in process, to
+    /// compare answers with.
+    in_process: axum::Router,
+    issuer: String,
+}
+
+async fn serve(listener: tokio::net::TcpListener, router: axum::Router) {
+    tokio::spawn(async move {
+        let _ = axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await;
+    });
+}
+
+async fn bind() -> (tokio::net::TcpListener, String) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    (listener, url)
+}
+
+async fn apart() -> Apart {
+    let (gateway_listener, issuer) = bind().await;
+    let (service_listener, service_base) = bind().await;
+    let service_url = format!("{service_base}/graphql");
+    let mut settings = TestApp::settings();
+    settings.server.public_url = issuer.clone();
+    settings.federation.reload_secs = 0;
+    settings.federation.subgraphs =
+        vec![
+            serde_json::from_value(json!({ "name": "platform", "url": service_url }))
+                .expect("subgraph settings"),
+        ];
+    let gateway = TestApp::with_settings(settings).await;
+
+    // The service: same database and master key, composing nothing (as
+    // `serve --subgraph platform` builds it).
+    let mut alone = gateway.state.settings.clone();
+    alone.federation.subgraphs.clear();
+    let service = App::build(alone.clone(), gateway.state.master.clone())
+        .await
+        .expect("build the service");
+    serve(
+        service_listener,
+        prep_gateway::http::subgraph_router(service.clone()),
+    )
+    .await;
+    serve(gateway_listener, gateway.router.clone()).await;
+    let in_process = App::build(alone, gateway.state.master.clone())
+        .await
+        .expect("build an in-process gateway");
+    let in_process = prep_gateway::http::router(in_process);
+
+    let federation = gateway.state.federation.clone().expect("federation");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while federation.active().is_none() {
+        assert!(Instant::now() < deadline, "the supergraph did not compose");
+        let _ = federation.reload(&gateway.state.tokens).await;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(!federation.platform_in_process());
+    Apart {
+        gateway,
+        service,
+        service_url,
+        in_process,
+        issuer,
+    }
+}
+
+impl Apart {
+    /// `/graphql` calls the service answered with 200.
+    fn service_calls(&self) -> u64 {
+        self.service
+            .metrics
+            .http_requests
+            .get_or_create(&HttpLabels {
+                route: "/graphql".into(),
+                method: "POST".into(),
+                status: 200,
+            })
+            .get()
+    }
+
+    /// The same operation through the in-process gateway.
+    async fn in_process(&self, credential: &str, query: &str, variables: Value) -> Value {
+        call(&self.in_process, credential, query, variables).await
+    }
+
+    /// A subgraph token for `aud`, acting as the holder of `credential`.
+    async fn token_for(&self, credential: &str, aud: &str) -> String {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::AUTHORIZATION,
+            format!("Bearer {credential}").parse().expect("header"),
+        );
+        let principal =
+            prep_gateway::http::authn::authenticate(&self.gateway.state, &headers, None)
+                .await
+                .expect("the credential authenticates");
+        let claims = SubgraphClaims::for_principal(&self.issuer, aud, &principal, "apart-test");
+        self.gateway
+            .state
+            .tokens
+            .issue_subgraph(&claims)
+            .expect("sign a subgraph token")
+    }
+
+    /// Calls the service directly with `authorization` (if any).
+    async fn direct(
+        &self,
+        authorization: Option<&str>,
+        query: &str,
+        variables: Value,
+    ) -> (u16, Value) {
+        let client = reqwest::Client::new();
+        let mut request = client
+            .post(&self.service_url)
+            .header("content-type", "application/json")
+            .body(json!({ "query": query, "variables": variables }).to_string());
+        if let Some(a) = authorization {
+            request = request.header("authorization", a);
+        }
+        let response = request.send().await.expect("the service answers");
+        let status = response.status().as_u16();
+        let body = response.bytes().await.expect("a body");
+        (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
+    }
+}
+
+/// Posts an operation to a router with a bearer credential.
+async fn call(router: &axum::Router, credential: &str, query: &str, variables: Value) -> Value {
+    use http_body_util::BodyExt as _;
+    use tower::ServiceExt as _;
+    let body = json!({ "query": query, "variables": variables }).to_string();
+    let request = axum::http::Request::post("/graphql")
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(header::AUTHORIZATION, format!("Bearer {credential}"))
+        .body(axum::body::Body::from(body))
+        .expect("request");
+    let response = router.clone().oneshot(request).await.expect("infallible");
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
+    serde_json::from_slice(&bytes).expect("a JSON answer")
+}
+
+/// Without the cost extension, which depends on the moment.
+fn answer(mut body: Value) -> Value {
+    if let Some(o) = body.as_object_mut() {
+        o.remove("extensions");
+    }
+    body
+}
+
+const OVERVIEW: &str = "{ locations(first: 3) { totalCount nodes { id name complianceStatus
+    employees(first: 2) { nodes { id firstName } } } }
+    complianceSummary { totals { locations compliant atRisk nonCompliant } } }";
+
+async fn seeded(a: &Apart, slug: &str) -> TestTenant {
+    a.gateway.seeded_tenant(slug).await
+}
+
+#[tokio::test]
+async fn clients_get_the_same_answers_from_the_domains_served_apart() {
+    let a = apart().await;
+    let t = seeded(&a, "acme").await;
+    let before = a.service_calls();
+    let through = answer(a.gateway.graphql(&t.token, OVERVIEW, json!({})).await.body);
+    assert!(through["errors"].is_null(), "{through}");
+    assert!(a.service_calls() > before, "the gateway called the service");
+    let direct = answer(a.in_process(&t.token, OVERVIEW, json!({})).await);
+    assert_eq!(through, direct);
+
+    // the tenant's standing, measured by the gateway, reaches the service
+    let standing = "{ rateLimit { cost limit restoreRate requestsPerSecond } }";
+    let through = answer(a.gateway.graphql(&t.token, standing, json!({})).await.body);
+    assert!(
+        through["data"]["rateLimit"]["limit"].as_i64() > Some(0),
+        "{through}"
+    );
+    assert_eq!(
+        through,
+        answer(a.in_process(&t.token, standing, json!({})).await)
+    );
+
+    // an error answers the same way too
+    let bad = "{ node(id: \"not-an-id\") { id } }";
+    let through = answer(a.gateway.graphql(&t.token, bad, json!({})).await.body);
+    let direct = answer(a.in_process(&t.token, bad, json!({})).await);
+    // (the executor nulls only the failed nullable field, as the spec
+    // says; async-graphql in process nulls the whole `data`)
+    for part in ["/message", "/path", "/extensions/code"] {
+        assert_eq!(
+            through["errors"][0].pointer(part),
+            direct["errors"][0].pointer(part),
+            "{part}: {through} vs {direct}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn mutations_run_in_the_service_with_the_callers_identity_and_audit() {
+    let a = apart().await;
+    let t = a.gateway.tenant("acme").await;
+    let r = a
+        .gateway
+        .graphql(
+            &t.token,
+            r#"mutation { createLocation(input: { storeNumber: "IL-9", name: "Apart Kitchen",
+                address: { line1: "1 Main St", city: "Chicago", state: "IL", postalCode: "60606" },
+                jurisdictionCode: "US-IL-CHICAGO" }) { location { id name } userErrors { code } } }"#,
+            json!({}),
+        )
+        .await;
+    let id = r.data()["createLocation"]["location"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("created: {}", r.body))
+        .to_owned();
+    let seen = call(
+        &a.in_process,
+        &t.token,
+        "query($id: ID!) { node(id: $id) { ... on Location { name } } }",
+        json!({ "id": id }),
+    )
+    .await;
+    assert_eq!(seen["data"]["node"]["name"], "Apart Kitchen");
+    let events = call(
+        &a.in_process,
+        &t.token,
+        "{ auditEvents(first: 20) { nodes { action actorType } } }",
+        json!({}),
+    )
+    .await;
+    let created: Vec<&Value> = events["data"]["auditEvents"]["nodes"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .filter(|e| e["action"] == "location.create")
+        .collect();
+    assert_eq!(created.len(), 1, "{events}");
+    assert_eq!(created[0]["actorType"], "user", "{events}");
+}
+
+#[tokio::test]
+async fn a_location_scoped_user_and_a_connector_keep_their_reach_apart() {
+    let a = apart().await;
+    let t = seeded(&a, "acme").await;
+    let first = a
+        .gateway
+        .graphql(
+            &t.token,
+            "{ locations(first: 1) { nodes { id } } }",
+            json!({}),
+        )
+        .await;
+    let here = first.data()["locations"]["nodes"][0]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let location = prep_resolvers::ids::decode_any(&async_graphql::ID(here.clone()))
+        .expect("a global id")
+        .1;
+    let staff = a
+        .gateway
+        .token(
+            "acme",
+            "staff@acme.example",
+            &[Grant {
+                role: Role::Staff,
+                location: Some(location),
+            }],
+        )
+        .await;
+    let q = "{ locations(first: 50) { totalCount nodes { id } } }";
+    let through = answer(a.gateway.graphql(&staff, q, json!({})).await.body);
+    assert_eq!(through["data"]["locations"]["totalCount"], 1, "{through}");
+    assert_eq!(
+        through["data"]["locations"]["nodes"][0]["id"],
+        here.as_str()
+    );
+    assert_eq!(through, answer(a.in_process(&staff, q, json!({})).await));
+
+    // a connector: its scopes are checked by the service, field by field
+    let key = a.gateway.connector(&t, &["locations:read"]).await.api_key;
+    let allowed = answer(a.gateway.graphql(&key, q, json!({})).await.body);
+    assert!(allowed["errors"].is_null(), "{allowed}");
+    assert_eq!(allowed, answer(a.in_process(&key, q, json!({})).await));
+    let refused = "{ employees(first: 1) { nodes { id } } }";
+    let through = answer(a.gateway.graphql(&key, refused, json!({})).await.body);
+    let direct = answer(a.in_process(&key, refused, json!({})).await);
+    assert_eq!(
+        through["errors"][0]["extensions"]["code"], "FORBIDDEN",
+        "{through}"
+    );
+    assert_eq!(through["data"], direct["data"]);
+}
+
+#[tokio::test]
+async fn the_service_takes_only_the_gateways_tokens_for_platform() {
+    let a = apart().await;
+    let t = seeded(&a, "acme").await;
+    let q = "{ locations(first: 1) { totalCount } }";
+
+    let good = a.token_for(&t.token, "platform").await;
+    let (status, body) = a
+        .direct(Some(&format!("Bearer {good}")), q, json!({}))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        body["data"]["locations"]["totalCount"].as_i64() > Some(0),
+        "{body}"
+    );
+
+    let other_audience = a.token_for(&t.token, "regulatory").await;
+    let mut forged = good.split('.').map(str::to_owned).collect::<Vec<_>>();
+    {
+        use base64::Engine as _;
+        let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let mut claims: Value =
+            serde_json::from_slice(&engine.decode(&forged[1]).expect("payload")).expect("claims");
+        claims["tid"] = json!(uuid::Uuid::new_v4());
+        forged[1] = engine.encode(claims.to_string());
+    }
+    let forged = forged.join(".");
+    for (what, authorization) in [
+        ("no credential", None),
+        (
+            "the client's own token",
+            Some(format!("Bearer {}", t.token)),
+        ),
+        (
+            "a token for another subgraph",
+            Some(format!("Bearer {other_audience}")),
+        ),
+        (
+            "a token with a forged tenant",
+            Some(format!("Bearer {forged}")),
+        ),
+        ("not a bearer token", Some(format!("Basic {good}"))),
+    ] {
+        let (status, body) = a.direct(authorization.as_deref(), q, json!({})).await;
+        assert_eq!(status, 401, "{what}: {body}");
+        assert_eq!(
+            body["errors"][0]["extensions"]["code"], "UNAUTHENTICATED",
+            "{what}"
+        );
+        assert!(body["data"].is_null(), "{what}: {body}");
+    }
+    let (status, body) = a
+        .direct(Some(&format!("Bearer {good}")), q, json!({}))
+        .await;
+    assert_eq!(status, 200, "still served after the refusals: {body}");
+
+    // the gateway's own token (no tenant) reads the SDL and nothing else
+    let own = a
+        .gateway
+        .state
+        .tokens
+        .issue_subgraph(&SubgraphClaims::for_gateway(&a.issuer, "platform"))
+        .expect("sign");
+    let (status, body) = a
+        .direct(
+            Some(&format!("Bearer {own}")),
+            "{ _service { sdl } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert!(
+        body["data"]["_service"]["sdl"]
+            .as_str()
+            .is_some_and(|s| s.contains("type Location")),
+        "{body}"
+    );
+    for query in [
+        q,
+        "{ _service { sdl } locations(first: 1) { totalCount } }",
+        "query { ...F } fragment F on Query { _service { sdl } }",
+        "mutation { __typename }",
+    ] {
+        let (status, body) = a
+            .direct(Some(&format!("Bearer {own}")), query, json!({}))
+            .await;
+        assert_eq!(status, 403, "{query}: {body}");
+        assert_eq!(body["errors"][0]["extensions"]["code"], "FORBIDDEN");
+    }
+}
+
+#[tokio::test]
+async fn one_tenants_token_cannot_fetch_anothers_entities_from_the_service() {
+    let a = apart().await;
+    let victim = seeded(&a, "victim").await;
+    let attacker = seeded(&a, "attacker").await;
+    let victims = a
+        .gateway
+        .graphql(
+            &victim.token,
+            "{ locations(first: 1) { nodes { id } } }",
+            json!({}),
+        )
+        .await;
+    let id = victims.data()["locations"]["nodes"][0]["id"].clone();
+
+    // through the gateway
+    let r = a
+        .gateway
+        .graphql(
+            &attacker.token,
+            "query($id: ID!) { node(id: $id) { id } }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert!(r.data()["node"].is_null(), "{}", r.body);
+    let mine = a
+        .gateway
+        .graphql(
+            &attacker.token,
+            "{ locations(first: 100) { nodes { id } } }",
+            json!({}),
+        )
+        .await;
+    assert!(
+        !mine.data()["locations"]["nodes"]
+            .as_array()
+            .expect("nodes")
+            .iter()
+            .any(|n| n["id"] == id),
+        "{}",
+        mine.body
+    );
+
+    // straight at the service with the attacker's own valid token: an
+    // entity by the victim's key is null, the same as a key that never
+    // existed, so not even its existence shows
+    let token = a.token_for(&attacker.token, "platform").await;
+    let entities =
+        "query($r: [_Any!]!) { _entities(representations: $r) { ... on Location { id name } } }";
+    let (status, theirs) = a
+        .direct(
+            Some(&format!("Bearer {token}")),
+            entities,
+            json!({ "r": [{ "__typename": "Location", "id": id }] }),
+        )
+        .await;
+    assert_eq!(status, 200, "{theirs}");
+    assert_eq!(theirs["data"]["_entities"], json!([null]), "{theirs}");
+    let fake = prep_resolvers::ids::encode(
+        prep_resolvers::ids::NodeType::Location,
+        uuid::Uuid::new_v4(),
+    );
+    let (_, none) = a
+        .direct(
+            Some(&format!("Bearer {token}")),
+            entities,
+            json!({ "r": [{ "__typename": "Location", "id": fake.to_string() }] }),
+        )
+        .await;
+    assert_eq!(theirs, none);
+}
