@@ -4,6 +4,9 @@
 #
 #   bench/run.sh            # 20 s per scenario, 16 connections
 #   DURATION=10s CONNS=8 bench/run.sh
+#   APART=1 bench/run.sh    # the domains served on their own
+#                           # (`serve --subgraph platform` on PORT+1) behind
+#                           # a gateway that declares them as a remote
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${DURATION:-20s}
@@ -27,10 +30,31 @@ if [ "$(psql -h 127.0.0.1 -U postgres -d $DB -Atc "select count(*) from tenants 
   echo "seeding 500 locations / 10k employees"
   /usr/bin/time -f "seed: %e s, max RSS %M KiB" $BIN seed --tenant bench --size bench
 fi
+METRICS=http://127.0.0.1:$PORT/metrics
+if [ -n "${APART:-}" ]; then
+  SERVICE_PORT=$((PORT + 1))
+  printf '[federation]\nreload_secs = 0\n[[federation.subgraphs]]\nname = "platform"\nurl = "http://127.0.0.1:%s/graphql"\n' \
+    $SERVICE_PORT > $OUT/apart.toml
+  export PREP_CONFIG=$OUT/apart.toml
+  export PREP_TELEMETRY__FILTER=warn,prep_gateway::federation=info   # to see it compose
+  METRICS=http://127.0.0.1:$SERVICE_PORT/metrics   # the SQL runs in the service
+fi
+# The figures are the request path's, not the plan's limits: lift them.
+$BIN tenant limits --tenant bench --plan enterprise --set requests_per_second=100000 \
+  --set burst=1000000 --set credential_requests_per_second=100000 --set credential_burst=1000000 \
+  --set cost_maximum=10000000 --set cost_restore_rate=10000000 --set max_query_cost=10000000 --set max_concurrent_operations=10000 > /dev/null
 $BIN serve --dev > $OUT/serve.log 2>&1 &
 GW=$!
-trap 'kill $GW 2>/dev/null || true' EXIT
+trap 'kill $GW ${SERVICE:-} 2>/dev/null || true' EXIT
 for _ in $(seq 1 50); do curl -sf http://127.0.0.1:$PORT/readyz >/dev/null && break; sleep 0.2; done
+if [ -n "${APART:-}" ]; then
+  # The domains' own service (after `serve --dev` made the master key);
+  # until the supergraph composes the gateway runs the domains itself.
+  PREP_SERVER__LISTEN=127.0.0.1:$SERVICE_PORT $BIN serve --subgraph platform > $OUT/service.log 2>&1 &
+  SERVICE=$!
+  for _ in $(seq 1 150); do grep -q "supergraph composed" $OUT/serve.log && break; sleep 0.2; done
+  grep -q "supergraph composed" $OUT/serve.log || { echo "the supergraph did not compose" >&2; exit 1; }
+fi
 export TOKEN=$($BIN token mint --tenant bench --email bench@bench.example --ttl-secs 3600 --role owner)
 TENANT=$(psql -h 127.0.0.1 -U postgres -d $DB -Atc "select id from tenants where slug = 'bench'")
 LOC_UUID=$(psql -h 127.0.0.1 -U postgres -d $DB -Atc "select id from locations where tenant_id = '$TENANT' order by store_number limit 1")
@@ -46,7 +70,7 @@ cat > $OUT/mutation.json <<JSON
 {"query":"mutation(\$id: ID!) { updateLocation(input: { id: \$id, name: \"Bench Kitchen\" }) { location { id complianceStatus } userErrors { message } } }","variables":{"id":"$LOC_ID"}}
 JSON
 
-stat() { curl -s http://127.0.0.1:$PORT/metrics | awk -v k="$1" '$1==k {print $2}'; }
+stat() { curl -s $METRICS | awk -v k="$1" '$1==k {print $2}'; }
 for scenario in list detail mutation; do
   # warm-up
   BODY_FILE=$OUT/$scenario.json wrk -t2 -c$CONNS -d3s -s bench/post.lua http://127.0.0.1:$PORT/graphql >/dev/null
@@ -54,10 +78,12 @@ for scenario in list detail mutation; do
   result=$(BODY_FILE=$OUT/$scenario.json wrk -t2 -c$CONNS -d$DURATION -s bench/post.lua http://127.0.0.1:$PORT/graphql | grep RESULT)
   s1=$(stat prep_graphql_statements_per_operation_sum); n1=$(stat prep_graphql_statements_per_operation_count)
   rss=$(ps -o rss= -p $GW | tr -d ' ')
+  [ -n "${SERVICE:-}" ] && rss="$rss service_rss_kib=$(ps -o rss= -p $SERVICE | tr -d ' ')"
   per_op=$(awk -v a="$s0" -v b="$s1" -v c="$n0" -v d="$n1" 'BEGIN { printf "%.2f", (b-a)/(d-c) }')
-  echo "$scenario $result statements_per_op=$per_op rss_kib=$rss" | tee -a $OUT/results.txt
+  echo "${APART:+apart-}$scenario $result statements_per_op=$per_op rss_kib=$rss" | tee -a $OUT/results.txt
 done
 
+[ -n "${APART:-}" ] && exit 0
 echo "== pgbench ceiling: the same SQL in the same transaction shape"
 for scenario in list detail; do
   sed "s/:tenant/'$TENANT'/; s/:location/'$LOC_UUID'/" bench/pgbench/$scenario.sql > $OUT/pgbench-$scenario.sql

@@ -343,7 +343,8 @@ impl Settings {
             }
             figment = figment.merge(Toml::file(file));
         }
-        figment = figment.merge(Env::prefixed("PREP_").split("__"));
+        // `PREP_CONFIG` names the file (`--config`); it is not a key.
+        figment = figment.merge(Env::prefixed("PREP_").ignore(&["config"]).split("__"));
         let settings: Settings = figment.extract().map_err(Box::new)?;
         settings.validate()?;
         Ok(settings)

@@ -232,9 +232,13 @@ impl Federation {
             }
         };
         match prepared {
+            // Only our domains (or no subgraph at all: introspection and
+            // `__typename`, which the local schema answers wherever the
+            // domains run).
             Ok(p)
-                if self.platform_in_process
-                    && p.subgraphs().iter().all(|s| s == LOCAL_SUBGRAPH) =>
+                if p.subgraphs().is_empty()
+                    || (self.platform_in_process
+                        && p.subgraphs().iter().all(|s| s == LOCAL_SUBGRAPH)) =>
             {
                 Route::Local
             }

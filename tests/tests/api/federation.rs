@@ -190,6 +190,20 @@ async fn a_local_only_operation_never_calls_the_subgraph() {
         Some(3)
     );
     assert_eq!(requests(&f.subgraph).await, before);
+
+    // introspection too (the planner cannot plan it; the playground needs it)
+    let r = f
+        .app
+        .graphql(
+            &a.token,
+            r#"{ __schema { queryType { name } } __type(name: "Location") { name } __typename }"#,
+            json!({}),
+        )
+        .await;
+    assert!(r.body["errors"].is_null(), "{}", r.body);
+    assert_eq!(r.data()["__schema"]["queryType"]["name"], "Query");
+    assert_eq!(r.data()["__type"]["name"], "Location");
+    assert_eq!(requests(&f.subgraph).await, before);
 }
 
 #[tokio::test]

@@ -206,6 +206,19 @@ async fn clients_get_the_same_answers_from_the_domains_served_apart() {
     let direct = answer(a.in_process(&t.token, OVERVIEW, json!({})).await);
     assert_eq!(through, direct);
 
+    // introspection (the playground's schema view) answers as before
+    let intro = r#"{ __typename __schema { queryType { name } mutationType { name } }
+        __type(name: "Location") { name kind fields { name } } }"#;
+    let through = answer(a.gateway.graphql(&t.token, intro, json!({})).await.body);
+    assert_eq!(
+        through["data"]["__schema"]["queryType"]["name"], "Query",
+        "{through}"
+    );
+    assert_eq!(
+        through,
+        answer(a.in_process(&t.token, intro, json!({})).await)
+    );
+
     // the tenant's standing, measured by the gateway, reaches the service
     let standing = "{ rateLimit { cost limit restoreRate requestsPerSecond } }";
     let through = answer(a.gateway.graphql(&t.token, standing, json!({})).await.body);

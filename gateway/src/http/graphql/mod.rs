@@ -22,7 +22,7 @@ pub(super) mod subgraph;
 
 pub use budget::{rate_headers, Throttled};
 
-use axum::body::{to_bytes, Body};
+use axum::body::Body;
 use axum::extract::State;
 use axum::http::{Extensions, HeaderMap};
 use axum::response::Response;
@@ -36,7 +36,8 @@ use crate::federation::runtime::Route;
 use crate::governance::Refusal;
 use crate::metrics::OperationLabels;
 use response::{
-    accepts_graphql_response, operation_type, replay, require_json, respond, tag_all, tag_uncoded,
+    accepts_graphql_response, operation_type, queries_only, read_body, replay, require_json,
+    respond, tag_all, tag_uncoded, INTROSPECTION,
 };
 
 /// Refuses GET and other methods on `/graphql`.
@@ -70,14 +71,7 @@ pub async fn execute(
     tracing::Span::current().record("tenant.id", tracing::field::display(principal.tenant));
 
     let limit = app.settings.server.body_limit_bytes;
-    let bytes = to_bytes(body, limit).await.map_err(|e| {
-        if std::error::Error::source(&e).is_some_and(|s| s.is::<http_body_util::LengthLimitError>())
-        {
-            HttpError::PayloadTooLarge(limit)
-        } else {
-            HttpError::BadRequest("the request body could not be read".into())
-        }
-    })?;
+    let bytes = read_body(body, limit).await?;
     if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
         return Err(HttpError::BadRequest(
             "batched requests are not supported".into(),
@@ -99,7 +93,7 @@ pub async fn execute(
     let cost_model = federation
         .as_ref()
         .map_or(&app.governance.cost_model, |a| &a.cost_model);
-    let (operation, requested_cost) = match request.parsed_query() {
+    let (operation, requested_cost, introspection) = match request.parsed_query() {
         Ok(doc) => {
             if let Err(e) =
                 prep_schema::armour::check_document(doc, operation_name.as_deref(), &armour)
@@ -115,6 +109,7 @@ pub async fn execute(
             (
                 operation_type(doc, operation_name.as_deref()),
                 cost.requested,
+                queries_only(doc, operation_name.as_deref(), INTROSPECTION),
             )
         }
         Err(err) => {
@@ -207,14 +202,14 @@ pub async fn execute(
     // Planned only now, after admission: planning is CPU work a tenant
     // over its limits must not be able to buy.
     let route = match &app.federation {
-        Some(f) => {
+        Some(f) if !introspection => {
             let route = f.route(&request.query, operation_name.as_deref()).await;
             match principal.access.scopes() {
                 Some(_) => f.for_connector(route),
                 None => route,
             }
         }
-        None => Route::Local,
+        _ => Route::Local,
     };
     let attach = federated::Attach {
         app: &app,

@@ -1,7 +1,9 @@
 //! Building GraphQL responses: content types and statuses per the
 //! GraphQL-over-HTTP spec, error codes, replays, and `extensions.cost`.
 
-use async_graphql::parser::types::OperationType;
+use async_graphql::parser::types::{
+    DocumentOperations, ExecutableDocument, OperationDefinition, OperationType, Selection,
+};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
@@ -22,6 +24,21 @@ pub(super) fn require_json(headers: &HeaderMap) -> Result<(), HttpError> {
     }
 }
 
+/// The whole body, at most `limit` bytes (else 413).
+pub(super) async fn read_body(
+    body: axum::body::Body,
+    limit: usize,
+) -> Result<axum::body::Bytes, HttpError> {
+    axum::body::to_bytes(body, limit).await.map_err(|e| {
+        if std::error::Error::source(&e).is_some_and(|s| s.is::<http_body_util::LengthLimitError>())
+        {
+            HttpError::PayloadTooLarge(limit)
+        } else {
+            HttpError::BadRequest("the request body could not be read".into())
+        }
+    })
+}
+
 pub(super) fn accepts_graphql_response(headers: &HeaderMap) -> bool {
     headers
         .get_all(header::ACCEPT)
@@ -30,23 +47,42 @@ pub(super) fn accepts_graphql_response(headers: &HeaderMap) -> bool {
         .any(|v| v.to_ascii_lowercase().contains(GRAPHQL_RESPONSE))
 }
 
-pub(super) fn operation_type(
-    doc: &async_graphql::parser::types::ExecutableDocument,
+/// The operation the request runs: the only one, or the one named.
+fn selected_operation<'d>(
+    doc: &'d ExecutableDocument,
     name: Option<&str>,
-) -> &'static str {
-    use async_graphql::parser::types::DocumentOperations;
-    let ty = match (&doc.operations, name) {
-        (DocumentOperations::Single(op), _) => Some(op.node.ty),
-        (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name).map(|op| op.node.ty),
+) -> Option<&'d OperationDefinition> {
+    match (&doc.operations, name) {
+        (DocumentOperations::Single(op), _) => Some(&op.node),
+        (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name).map(|op| &op.node),
         (DocumentOperations::Multiple(_), None) => None,
-    };
-    match ty {
+    }
+}
+
+pub(super) fn operation_type(doc: &ExecutableDocument, name: Option<&str>) -> &'static str {
+    match selected_operation(doc, name).map(|op| op.ty) {
         Some(OperationType::Query) => "query",
         Some(OperationType::Mutation) => "mutation",
         Some(OperationType::Subscription) => "subscription",
         None => "invalid",
     }
 }
+
+/// Whether the operation is a query whose root selections are all fields
+/// named in `fields` (no fragment at the root: a spread's fields would
+/// not be seen here).
+pub(super) fn queries_only(doc: &ExecutableDocument, name: Option<&str>, fields: &[&str]) -> bool {
+    selected_operation(doc, name).is_some_and(|op| {
+        op.ty == OperationType::Query
+            && op.selection_set.node.items.iter().all(|s| {
+                matches!(&s.node, Selection::Field(f) if fields.contains(&f.node.name.node.as_str()))
+            })
+    })
+}
+
+/// The root fields of introspection, which the gateway's own schema answers
+/// (the planner cannot plan them).
+pub(super) const INTROSPECTION: &[&str] = &["__schema", "__type", "__typename"];
 
 /// Codes every error (a request error is a validation failure, anything
 /// else uncoded is bad input); says whether it was a request error.

@@ -14,8 +14,7 @@
 //! without a tenant is the gateway's own composition call: it may read
 //! `_service` and nothing else.
 
-use async_graphql::parser::types::{DocumentOperations, OperationType, Selection};
-use axum::body::{to_bytes, Body};
+use axum::body::Body;
 use axum::extract::State;
 use axum::http::{header, HeaderMap};
 use axum::response::Response;
@@ -23,7 +22,7 @@ use prep_auth::SubgraphClaims;
 use prep_tenancy::SecurityEvent;
 
 use super::federated::Attach;
-use super::response::{require_json, respond, tag_all};
+use super::response::{queries_only, read_body, require_json, respond, tag_all};
 use crate::app::AppState;
 use crate::federation::settings::LOCAL_SUBGRAPH;
 use crate::http::authn::request_id;
@@ -46,14 +45,7 @@ pub async fn execute(
     let principal = claims.principal().map_err(|_| {
         HttpError::Unauthenticated("the subgraph token's claims are not a principal")
     })?;
-    let bytes = to_bytes(body, BODY_LIMIT).await.map_err(|e| {
-        if std::error::Error::source(&e).is_some_and(|s| s.is::<http_body_util::LengthLimitError>())
-        {
-            HttpError::PayloadTooLarge(BODY_LIMIT)
-        } else {
-            HttpError::BadRequest("the request body could not be read".into())
-        }
-    })?;
+    let bytes = read_body(body, BODY_LIMIT).await?;
     let mut request: async_graphql::Request = serde_json::from_slice(&bytes)
         .map_err(|e| HttpError::BadRequest(format!("the body is not a GraphQL request: {e}")))?;
 
@@ -62,7 +54,7 @@ pub async fn execute(
         let name = request.operation_name.clone();
         let only_service = request
             .parsed_query()
-            .is_ok_and(|doc| reads_only_service(doc, name.as_deref()));
+            .is_ok_and(|doc| queries_only(doc, name.as_deref(), &["_service", "__typename"]));
         if !only_service {
             return Err(HttpError::Forbidden(
                 "a subgraph token without a tenant may only read `_service`",
@@ -145,27 +137,5 @@ async fn verify(app: &AppState, headers: &HeaderMap) -> Result<SubgraphClaims, H
                 ip: None,
             });
             REFUSED
-        })
-}
-
-/// Whether the operation is a query whose root fields are all `_service`
-/// (or `__typename`), written out without fragments.
-fn reads_only_service(
-    doc: &async_graphql::parser::types::ExecutableDocument,
-    name: Option<&str>,
-) -> bool {
-    let operation = match (&doc.operations, name) {
-        (DocumentOperations::Single(op), _) => op,
-        (DocumentOperations::Multiple(ops), Some(name)) => match ops.get(name) {
-            Some(op) => op,
-            None => return false,
-        },
-        (DocumentOperations::Multiple(_), None) => return false,
-    };
-    doc.fragments.is_empty()
-        && operation.node.ty == OperationType::Query
-        && operation.node.selection_set.node.items.iter().all(|s| {
-            matches!(&s.node, Selection::Field(f)
-                if matches!(f.node.name.node.as_str(), "_service" | "__typename"))
         })
 }
