@@ -12,6 +12,7 @@ use std::time::Duration;
 use prep_auth::{SubgraphClaims, TokenService};
 use prep_schema::cost::CostModel;
 use prep_schema::federation::compose::{compose, SubgraphSource};
+use prep_schema::federation::introspection;
 use prep_schema::federation::{GraphQLError, Prepared, SubgraphRequest, Supergraph};
 use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION};
 use serde_json::Map;
@@ -29,6 +30,10 @@ pub struct Active {
     pub supergraph: Arc<Supergraph>,
     /// Query cost over the whole federated API.
     pub cost_model: CostModel,
+    /// Answers introspection of the whole federated API (`None` if its
+    /// SDL could not be turned into a schema: the gateway's own schema
+    /// answers then).
+    pub introspection: Option<async_graphql::dynamic::Schema>,
 }
 
 /// Where one operation goes.
@@ -162,9 +167,15 @@ impl Federation {
                         "the composed API cannot be costed: {e}"
                     )])
                 })?;
+                let introspection = introspection::schema_of(supergraph.api_sdl())
+                    .map_err(|e| {
+                        tracing::warn!(error = %e, "the composed API cannot be introspected; introspection shows the gateway's own schema");
+                    })
+                    .ok();
                 Ok(Active {
                     supergraph: Arc::new(supergraph),
                     cost_model,
+                    introspection,
                 })
             }
         })

@@ -8,6 +8,7 @@
 
 pub mod compose;
 mod exec;
+pub mod introspection;
 mod prepare;
 mod project;
 pub mod response;

@@ -191,18 +191,50 @@ async fn a_local_only_operation_never_calls_the_subgraph() {
     );
     assert_eq!(requests(&f.subgraph).await, before);
 
-    // introspection too (the planner cannot plan it; the playground needs it)
+    // introspection shows the whole federated API, ours and the
+    // subgraph's, without calling anyone
     let r = f
         .app
         .graphql(
             &a.token,
-            r#"{ __schema { queryType { name } } __type(name: "Location") { name } __typename }"#,
+            r#"{ __schema { queryType { fields { name } } }
+                 __type(name: "Location") { name fields { name } } __typename }"#,
             json!({}),
         )
         .await;
     assert!(r.body["errors"].is_null(), "{}", r.body);
-    assert_eq!(r.data()["__schema"]["queryType"]["name"], "Query");
-    assert_eq!(r.data()["__type"]["name"], "Location");
+    let names = |v: &Value| -> Vec<String> {
+        v.as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|f| f["name"].as_str().map(str::to_owned))
+            .collect()
+    };
+    let roots = names(&r.data()["__schema"]["queryType"]["fields"]);
+    for field in ["locations", "regulatoryBulletins", "node"] {
+        assert!(roots.iter().any(|n| n == field), "{field} in {roots:?}");
+    }
+    let location = names(&r.data()["__type"]["fields"]);
+    for field in ["name", "healthScore", "notices"] {
+        assert!(
+            location.iter().any(|n| n == field),
+            "{field} in {location:?}"
+        );
+    }
+    assert!(
+        !roots.iter().any(|n| n.starts_with('_')),
+        "no federation machinery: {roots:?}"
+    );
+    // mixed with data fields it cannot be planned (docs/federation.md)
+    let r = f
+        .app
+        .graphql(
+            &a.token,
+            "{ __schema { queryType { name } } locations(first: 1) { nodes { id } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(codes(&r.body), ["QUERY_PLANNING_FAILED"], "{}", r.body);
     assert_eq!(requests(&f.subgraph).await, before);
 }
 

@@ -226,12 +226,19 @@ pub async fn execute(
         }),
     };
     let doc = request.parsed_query().ok().cloned();
-    let mut response = match &route {
-        Route::Local => schema.execute(attach.to(request)).await,
-        Route::Federated(active, prepared) => {
+    // Introspection shows the whole federated API where it is allowed (the
+    // gateway's own schema refuses it where it is not).
+    let federated_introspection = federation
+        .as_ref()
+        .and_then(|a| a.introspection.as_ref())
+        .filter(|_| introspection && (app.settings.graphql.introspection || limits.is_sandbox));
+    let mut response = match (&route, federated_introspection) {
+        (Route::Local, Some(api)) => api.execute(request).await,
+        (Route::Local, None) => schema.execute(attach.to(request)).await,
+        (Route::Federated(active, prepared), _) => {
             federated::execute(&attach, active, prepared, &variables, &headers).await
         }
-        Route::Refused(errors) => {
+        (Route::Refused(errors), _) => {
             federated::to_response(prep_schema::federation::Executed::failed(errors.clone()))
         }
     };
