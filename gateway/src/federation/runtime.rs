@@ -269,27 +269,24 @@ impl Federation {
 }
 
 impl Federation {
-    /// A connector's route: refused when it needs a remote subgraph that
-    /// is not open to connectors (see `RemoteSubgraphSettings::connectors`).
-    pub fn for_connector(&self, route: Route) -> Route {
-        let Route::Federated(_, prepared) = &route else {
-            return route;
+    /// The first remote subgraph the route needs that is not open to
+    /// connectors (see `RemoteSubgraphSettings::connectors`), if any.
+    pub fn closed_to_connectors<'r>(&self, route: &'r Route) -> Option<&'r str> {
+        let Route::Federated(_, prepared) = route else {
+            return None;
         };
         // `platform` checks the token's scopes itself, wherever it runs.
-        let closed = prepared.subgraphs().iter().find(|name| {
-            name.as_str() != LOCAL_SUBGRAPH
-                && self
-                    .remotes
-                    .get(name.as_str())
-                    .is_some_and(|r| !r.settings().connectors)
-        });
-        match closed {
-            Some(name) => Route::Refused(vec![GraphQLError::new(
-                format!("connectors may not use the fields of the `{name}` service"),
-                "FORBIDDEN",
-            )]),
-            None => route,
-        }
+        prepared
+            .subgraphs()
+            .iter()
+            .find(|name| {
+                name.as_str() != LOCAL_SUBGRAPH
+                    && self
+                        .remotes
+                        .get(name.as_str())
+                        .is_some_and(|r| !r.settings().connectors)
+            })
+            .map(String::as_str)
     }
 }
 

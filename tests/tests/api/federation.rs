@@ -494,6 +494,14 @@ async fn connectors_reach_a_subgraph_only_where_it_is_opened_to_them() {
         .await;
     assert_eq!(codes(&r.body), ["FORBIDDEN"], "{}", r.body);
     assert_eq!(requests(&closed.subgraph).await, before);
+    // and the tenant's audit trail says so, as for a field out of scope
+    let denied = closed.app.audit_actions(&a, "connector.denied").await;
+    assert_eq!(denied.len(), 1, "{denied:?}");
+    assert_eq!(denied[0]["actorType"], "connector");
+    assert_eq!(
+        denied[0]["details"],
+        json!({ "reason": "service", "service": "regulatory" })
+    );
     // its own fields still work for it
     let r = closed
         .app

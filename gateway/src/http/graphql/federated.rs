@@ -12,6 +12,8 @@ use std::sync::{Arc, Mutex};
 use async_graphql::{ServerError, Variables};
 use axum::http::HeaderMap;
 use prep_auth::Principal;
+use prep_resolvers::audit::QueuedEvent;
+use prep_resolvers::ids::NodeType;
 use prep_resolvers::rate_limit::Budget;
 use prep_resolvers::RequestContext;
 use prep_schema::federation::{
@@ -21,7 +23,7 @@ use prep_schema::SubgraphSchema;
 use prep_tenancy::TenantScope;
 
 use crate::app::App;
-use crate::federation::runtime::Active;
+use crate::federation::runtime::{Active, Route};
 use crate::federation::transport::{GatewayTransport, LocalSubgraph};
 
 /// What every execution of the request's operations needs attached.
@@ -134,6 +136,29 @@ pub(super) async fn execute(
         .execute(prepared, variables, &transport)
         .await;
     to_response(executed)
+}
+
+/// Refuses a connector's operation that needs `service`, a remote subgraph
+/// not open to connectors, and writes the refusal to the tenant's audit
+/// trail as for a field its scopes do not grant.
+pub(super) fn refuse_connector(
+    app: &App,
+    principal: &Principal,
+    request_id: &str,
+    service: &str,
+) -> Route {
+    app.audit.record(QueuedEvent {
+        tenant: principal.tenant,
+        actor: principal.actor,
+        action: "connector.denied",
+        target: (NodeType::Tenant, principal.tenant.as_uuid()),
+        request_id: Some(request_id.to_owned()),
+        details: serde_json::json!({ "reason": "service", "service": service }),
+    });
+    Route::Refused(vec![GraphQLError::new(
+        format!("connectors may not use the fields of the `{service}` service"),
+        "FORBIDDEN",
+    )])
 }
 
 /// The engine's answer as async-graphql's response type.

@@ -204,8 +204,14 @@ pub async fn execute(
     let route = match &app.federation {
         Some(f) if !introspection => {
             let route = f.route(&request.query, operation_name.as_deref()).await;
-            match principal.access.scopes() {
-                Some(_) => f.for_connector(route),
+            match principal
+                .access
+                .scopes()
+                .and(f.closed_to_connectors(&route))
+            {
+                Some(service) => {
+                    federated::refuse_connector(&app, &principal, &request_id, service)
+                }
                 None => route,
             }
         }
