@@ -15,7 +15,8 @@
 #   hive-gateway  npm @graphql-hive/gateway@$HIVE_GATEWAY_VERSION (2.15.1) installed into
 #                 $HIVE_GATEWAY_DIR (/tmp/hive-gateway); run like the benchmark does: NODE_ENV=production,
 #                 --jit, inboundInflightRequestDeduplication, one process (--fork 1); health /healthcheck
-#   hive-router   only if HIVE_ROUTER_BIN is set (never built here); the benchmark's router.config.yaml
+#   hive-router   only if HIVE_ROUTER_BIN is set (build: docs/BENCHMARKS.md, `cargo install hive-router
+#                 --version 0.2.19 --locked --features graphiql`); the benchmark's router.config.yaml
 #                 (request dedupe on), health /health
 # A gateway that is not available is skipped; one whose answer to the query is wrong is not measured.
 #
