@@ -26,7 +26,8 @@
 #   GATEWAY_CPU [1] and LOAD_CPU [0] (taskset cores; the subgraphs are not pinned); SUBGRAPH_DELAY_MS
 #   [unset] artificial subgraph latency; BENCH_DIR [/tmp/gw-bench] work dir (results in
 #   $BENCH_DIR/run/); BENCH_TARGET_DIR [/tmp/gw-bench-target] cargo target dir for the subgraphs;
-#   BENCH_MIRROR bare git mirror of the benchmark repo; BUILD=1 builds prep-gateway
+#   BENCH_MIRROR bare git mirror of the benchmark repo; DISTINCT=1 makes every request distinct (a
+#   variable of its own: no in-flight sharing or dedupe applies); BUILD=1 builds prep-gateway
 #   (SQLX_OFFLINE=true cargo build --release --locked -p prep-gateway).
 #
 # Method: the mirror is unpacked into $BENCH_DIR (its code is never copied into this repo) and its
@@ -167,6 +168,17 @@ wrk.headers["Content-Type"] = "application/json"
 
 local threads = {}
 function setup(thread) table.insert(threads, thread) end
+
+-- DISTINCT=1: every request carries a variable of its own (unused by the
+-- query), so no two are identical and no gateway can share an answer.
+if os.getenv("DISTINCT") then
+  local query = wrk.body:sub(1, -2)
+  local n = 0
+  function request()
+    n = n + 1
+    return wrk.format(nil, nil, nil, query .. ',"variables":{"distinct":' .. n .. '}}')
+  end
+end
 
 non200 = 0
 graphql_errors = 0
