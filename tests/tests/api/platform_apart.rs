@@ -513,3 +513,37 @@ async fn one_tenants_token_cannot_fetch_anothers_entities_from_the_service() {
         .await;
     assert_eq!(theirs, none);
 }
+
+#[tokio::test]
+async fn a_tenant_holding_its_share_of_the_services_pool_gets_the_gateways_503() {
+    let a = apart().await;
+    let t = a.gateway.tenant("acme").await;
+    let other = a.gateway.tenant("bravo").await;
+    let q = "{ locations(first: 1) { totalCount } }";
+    // every connection of the tenant's share of the service's pool is held
+    let governance = &a.service.governance;
+    let limits = governance.limits_of(&a.service.db, t.id).await;
+    let share = governance.db_share(&limits.limits);
+    let capacity = share.capacity;
+    let scope = a
+        .service
+        .db
+        .scope_shared(t.id, prep_tenancy::Reach::Tenant, share);
+    let mut held = Vec::new();
+    for _ in 0..capacity {
+        held.push(
+            scope
+                .begin_write()
+                .await
+                .expect("a connection of the share"),
+        );
+    }
+    let r = a.gateway.graphql(&t.token, q, json!({})).await;
+    assert_eq!(r.status, 503, "{}", r.body);
+    assert_eq!(r.error_code(), Some("OVERLOADED"), "{}", r.body);
+    drop(held);
+    let r = a.gateway.graphql(&t.token, q, json!({})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = a.gateway.graphql(&other.token, q, json!({})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+}

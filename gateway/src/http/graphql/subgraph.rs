@@ -66,11 +66,10 @@ pub async fn execute(
     tracing::Span::current().record("tenant.id", tracing::field::display(principal.tenant));
 
     let limits = app.governance.limits_of(&app.db, principal.tenant).await;
-    let (_permit, share) = app
-        .governance
-        .hold(principal.tenant, &limits.limits)
-        .await
-        .map_err(|o| HttpError::Overloaded(o.0))?;
+    let (_permit, share) = match app.governance.hold(principal.tenant, &limits.limits).await {
+        Ok(held) => held,
+        Err(full) => return Ok(overloaded(full.0)),
+    };
     let scope = app
         .db
         .scope_shared(principal.tenant, principal.access.reach(), share);
@@ -97,13 +96,26 @@ pub async fn execute(
             .statements_per_operation
             .observe(statements as f64);
     }
-    if super::budget::overloaded(&response) {
-        return Err(HttpError::Overloaded(
-            "the tenant holds its whole share of database connections",
-        ));
-    }
+    // A full share of the pool stays a coded GraphQL error (as a full
+    // bulkhead is, above): the gateway turns `OVERLOADED` from any part
+    // of the operation into its own 503 with `Retry-After`, exactly as in
+    // process, where a bare HTTP 503 would reach the client as a failed
+    // subgraph call.
     tag_all(&mut response);
     Ok(respond(response, false, false))
+}
+
+/// The tenant's bulkhead here is full: the operation did not run.
+fn overloaded(why: &'static str) -> Response {
+    let mut error = async_graphql::ServerError::new(why, None);
+    let mut extensions = async_graphql::ErrorExtensionValues::default();
+    extensions.set("code", "OVERLOADED");
+    error.extensions = Some(extensions);
+    respond(
+        async_graphql::Response::from_errors(vec![error]),
+        false,
+        false,
+    )
 }
 
 /// The bearer token, verified as a subgraph token for `platform`. Every
