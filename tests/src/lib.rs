@@ -261,6 +261,36 @@ impl TestApp {
     }
 }
 
+/// A free loopback port, already bound, and its `http://` base URL: for a
+/// server whose URL must be known before it is built.
+pub async fn listen() -> (tokio::net::TcpListener, String) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind a free port");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    (listener, url)
+}
+
+/// Serves `router` on `listener` in the background, with the peer address
+/// the gateway reads (connector address ranges, per-address limits).
+pub fn serve_on(listener: tokio::net::TcpListener, router: Router) {
+    tokio::spawn(async move {
+        let _ = axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await;
+    });
+}
+
+/// Serves `router` on a free loopback port; its address.
+pub async fn serve(router: Router) -> std::net::SocketAddr {
+    let (listener, _) = listen().await;
+    let addr = listener.local_addr().expect("addr");
+    serve_on(listener, router);
+    addr
+}
+
 /// Limits no functional test reaches.
 pub fn roomy_limits() -> prep_tenancy::quotas::TierLimits {
     prep_tenancy::quotas::TierLimits {

@@ -52,8 +52,6 @@ pub struct Federation {
     settings: FederationSettings,
     issuer: String,
     local_sdl: String,
-    /// Whether `platform` is called in process (else it is a remote).
-    platform_in_process: bool,
     remotes: HashMap<String, Arc<Remote>>,
     active: RwLock<Option<Arc<Active>>>,
     /// The sources the active supergraph was composed from.
@@ -84,7 +82,6 @@ impl Federation {
             settings: settings.clone(),
             issuer: issuer.to_owned(),
             local_sdl,
-            platform_in_process: !remotes.contains_key(LOCAL_SUBGRAPH),
             remotes,
             active: RwLock::new(None),
             composed_from: Mutex::new(Vec::new()),
@@ -109,7 +106,7 @@ impl Federation {
     /// when they run as a service of their own (a remote named
     /// `platform`).
     pub fn platform_in_process(&self) -> bool {
-        self.platform_in_process
+        !self.remotes.contains_key(LOCAL_SUBGRAPH)
     }
 
     /// The gateway's issuer (`iss` of subgraph tokens).
@@ -123,7 +120,7 @@ impl Federation {
     pub async fn reload(&self, tokens: &TokenService) -> Result<bool, FederationError> {
         let _one = self.reloading.lock().await;
         let mut sources = Vec::with_capacity(self.settings.subgraphs.len() + 1);
-        if self.platform_in_process {
+        if self.platform_in_process() {
             sources.push(SubgraphSource {
                 name: LOCAL_SUBGRAPH.into(),
                 url: LOCAL_URL.into(),
@@ -184,7 +181,7 @@ impl Federation {
         *self.active.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(composed));
         *self.composed_from.lock().unwrap_or_else(|e| e.into_inner()) = sources;
         tracing::info!(
-            subgraphs = self.remotes.len() + usize::from(self.platform_in_process),
+            subgraphs = self.remotes.len() + usize::from(self.platform_in_process()),
             "supergraph composed and serving"
         );
         Ok(true)
@@ -243,13 +240,9 @@ impl Federation {
             }
         };
         match prepared {
-            // Only our domains (or no subgraph at all: introspection and
-            // `__typename`, which the local schema answers wherever the
-            // domains run).
             Ok(p)
-                if p.subgraphs().is_empty()
-                    || (self.platform_in_process
-                        && p.subgraphs().iter().all(|s| s == LOCAL_SUBGRAPH)) =>
+                if self.platform_in_process()
+                    && p.subgraphs().iter().all(|s| s == LOCAL_SUBGRAPH) =>
             {
                 Route::Local
             }

@@ -8,10 +8,10 @@
 use std::net::{IpAddr, SocketAddr};
 
 use axum::extract::ConnectInfo;
-use axum::http::{header, Extensions, HeaderMap};
+use axum::http::{header, Extensions, HeaderMap, HeaderValue};
 use prep_auth::connectors::{apikey, KeyRefusal, Refused};
 use prep_auth::sessions::{cookie_value, SESSION_COOKIE};
-use prep_auth::{Actor, Principal, Via};
+use prep_auth::{Actor, Principal, TokenRejection, Via};
 use prep_resolvers::audit::QueuedEvent;
 use prep_resolvers::ids::NodeType;
 use prep_tenancy::SecurityEvent;
@@ -79,6 +79,46 @@ pub fn request_id(headers: &HeaderMap) -> String {
         .to_owned()
 }
 
+/// The token of an `Authorization: Bearer <token>` value (either case of
+/// the scheme), if that is what it is.
+pub fn bearer(value: &HeaderValue) -> Option<&str> {
+    value
+        .to_str()
+        .ok()
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+}
+
+/// Counts a refused token (`kind` as the metric label, `event` as the
+/// security log's kind) and writes it to the security log; the token
+/// itself never appears.
+pub fn record_refusal(
+    app: &AppState,
+    headers: &HeaderMap,
+    ip: Option<IpAddr>,
+    (kind, event): (&'static str, &'static str),
+    rejection: &TokenRejection,
+) {
+    app.metrics
+        .auth_refusals
+        .get_or_create(&AuthLabels {
+            kind,
+            reason: rejection.reason.as_str(),
+        })
+        .inc();
+    app.security.record(SecurityEvent {
+        kind: event,
+        reason: rejection.reason.as_str().to_owned(),
+        claimed_tenant: rejection.claimed_tenant,
+        request_id: Some(request_id(headers)),
+        ip,
+    });
+}
+
 /// Resolves the caller from an API key (`Authorization: Bearer prep_live_…`
 /// or `X-API-Key`), a gateway token (`Authorization: Bearer`), or the
 /// session cookie.
@@ -101,18 +141,9 @@ pub async fn authenticate(
         return authenticate_key(app, headers, key, ip, expected_tenant).await;
     }
     if let Some(value) = headers.get(header::AUTHORIZATION) {
-        let token = value
-            .to_str()
-            .ok()
-            .and_then(|v| {
-                v.strip_prefix("Bearer ")
-                    .or_else(|| v.strip_prefix("bearer "))
-            })
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .ok_or(HttpError::Unauthenticated(
-                "the Authorization header must be `Bearer <token>`",
-            ))?;
+        let token = bearer(value).ok_or(HttpError::Unauthenticated(
+            "the Authorization header must be `Bearer <token>`",
+        ))?;
         if apikey::looks_like_key(token) {
             return authenticate_key(app, headers, token, ip, expected_tenant).await;
         }
@@ -121,20 +152,7 @@ pub async fn authenticate(
             .verify(token, expected_tenant)
             .await
             .map_err(|rejection| {
-                app.metrics
-                    .auth_refusals
-                    .get_or_create(&AuthLabels {
-                        kind: "bearer",
-                        reason: rejection.reason.as_str(),
-                    })
-                    .inc();
-                app.security.record(SecurityEvent {
-                    kind: "token_rejected",
-                    reason: rejection.reason.as_str().to_owned(),
-                    claimed_tenant: rejection.claimed_tenant,
-                    request_id: Some(request_id(headers)),
-                    ip,
-                });
+                record_refusal(app, headers, ip, ("bearer", "token_rejected"), &rejection);
                 HttpError::Unauthenticated("the bearer token is invalid or expired")
             })?;
         return match (principal.via, principal.access.scopes()) {

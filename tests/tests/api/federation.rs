@@ -8,7 +8,6 @@
 //! applied before any fan-out, connectors, and recomposition that keeps the
 //! last good supergraph.
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -41,10 +40,7 @@ async fn federated_with(
     extra: Value,
     tune: impl FnOnce(&mut prep_gateway::config::Settings),
 ) -> Federated {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let issuer = format!("http://{}", listener.local_addr().expect("addr"));
+    let (listener, issuer) = prep_tests::listen().await;
     let subgraph = RemoteSubgraph::start(&format!("{issuer}/.well-known/jwks.json"), &issuer).await;
     let url = mode.map_or_else(|| subgraph.url(), |m| subgraph.misbehaving_url(m));
     let mut remote = json!({ "name": "regulatory", "url": url });
@@ -58,14 +54,7 @@ async fn federated_with(
         vec![serde_json::from_value(remote).expect("subgraph settings")];
     tune(&mut settings);
     let app = TestApp::with_settings(settings).await;
-    let router = app.router.clone();
-    tokio::spawn(async move {
-        let _ = axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await;
-    });
+    prep_tests::serve_on(listener, app.router.clone());
     let deadline = Instant::now() + Duration::from_secs(30);
     while app
         .state

@@ -19,21 +19,6 @@ fn limits(per_second: u32, burst: u32) -> TierLimits {
     }
 }
 
-async fn serve(router: axum::Router) -> SocketAddr {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move {
-        let _ = axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await;
-    });
-    addr
-}
-
 async fn post(http: &reqwest::Client, addr: SocketAddr, token: &str) -> u16 {
     http.post(format!("http://{addr}/graphql"))
         .header("content-type", "application/json")
@@ -59,10 +44,10 @@ async fn three_replicas_hold_one_tenant_within_five_percent_of_its_rate() {
     }
     let app = TestApp::with_settings(settings).await;
     let t = app.tenant("acme").await;
-    let mut addrs = vec![serve(app.router.clone()).await];
+    let mut addrs = vec![prep_tests::serve(app.router.clone()).await];
     for _ in 0..2 {
         let (_, router) = app.replica().await;
-        addrs.push(serve(router).await);
+        addrs.push(prep_tests::serve(router).await);
     }
     let http = reqwest::Client::new();
     let (ok, limited, other) = (
@@ -180,7 +165,7 @@ async fn a_redis_outage_falls_back_to_bounded_local_limits_and_recovers() {
     });
     let app = TestApp::with_settings(settings).await;
     let t = app.tenant("acme").await;
-    let addr = serve(app.router.clone()).await;
+    let addr = prep_tests::serve(app.router.clone()).await;
     let http = reqwest::Client::new();
     let burst = |n: usize| {
         let (http, token) = (http.clone(), t.token.clone());

@@ -18,19 +18,7 @@ async fn a_client_gets_a_token_with_the_scopes_it_asked_for() {
             &["employees:write", "credentials:read", "locations:read"],
         )
         .await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr: SocketAddr = listener.local_addr().expect("addr");
-    let router = app.router.clone();
-    tokio::spawn(async move {
-        axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await
-        .expect("serve");
-    });
+    let addr: SocketAddr = prep_tests::serve(app.router.clone()).await;
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()

@@ -19,19 +19,7 @@ const GET_RESULT: &str = "const cm = document.querySelector('.graphiql-response 
     return cm && !busy ? cm.CodeMirror.getValue() : null;";
 
 async fn serve(app: &TestApp) -> SocketAddr {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let router = app.router.clone();
-    tokio::spawn(async move {
-        let _ = axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await;
-    });
-    addr
+    prep_tests::serve(app.router.clone()).await
 }
 
 async fn run(browser: &Browser, query: &str) -> Value {

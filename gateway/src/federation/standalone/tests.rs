@@ -47,15 +47,17 @@ async fn subgraph() -> (String, Arc<AtomicUsize>) {
             }
         }),
     );
+    (format!("http://{}/", serve(app).await), calls)
+}
+
+/// Serves `app` on a free loopback port.
+async fn serve(app: Router) -> std::net::SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("a free port");
-    let url = format!(
-        "http://{}/",
-        listener.local_addr().expect("a bound address")
-    );
+    let addr = listener.local_addr().expect("a bound address");
     tokio::spawn(async move { axum::serve(listener, app).await });
-    (url, calls)
+    addr
 }
 
 /// The router on real TCP; returns its `/graphql` URL.
@@ -64,15 +66,7 @@ async fn router(subgraph_url: &str) -> String {
     let router = Arc::new(
         RouterOnly::load(&sdl, &HttpOptions::default()).expect("the test supergraph loads"),
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("a free port");
-    let url = format!(
-        "http://{}/graphql",
-        listener.local_addr().expect("a bound address")
-    );
-    tokio::spawn(async move { axum::serve(listener, routes(router)).await });
-    url
+    format!("http://{}/graphql", serve(routes(router)).await)
 }
 
 async fn ask(client: &reqwest::Client, url: &str, body: Value) -> Value {
