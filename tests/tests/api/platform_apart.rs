@@ -8,7 +8,6 @@
 //! forged tenant; a tenant-less token reads `_service` only; and one
 //! tenant's token cannot fetch another tenant's entities by key.
 
-use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use axum::http::{header, HeaderMap};
@@ -32,27 +31,9 @@ struct Apart {
     issuer: String,
 }
 
-async fn serve(listener: tokio::net::TcpListener, router: axum::Router) {
-    tokio::spawn(async move {
-        let _ = axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await;
-    });
-}
-
-async fn bind() -> (tokio::net::TcpListener, String) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let url = format!("http://{}", listener.local_addr().expect("addr"));
-    (listener, url)
-}
-
 async fn apart() -> Apart {
-    let (gateway_listener, issuer) = bind().await;
-    let (service_listener, service_base) = bind().await;
+    let (gateway_listener, issuer) = prep_tests::listen().await;
+    let (service_listener, service_base) = prep_tests::listen().await;
     let service_url = format!("{service_base}/graphql");
     let mut settings = TestApp::settings();
     settings.server.public_url = issuer.clone();
@@ -71,12 +52,11 @@ async fn apart() -> Apart {
     let service = App::build(alone.clone(), gateway.state.master.clone())
         .await
         .expect("build the service");
-    serve(
+    prep_tests::serve_on(
         service_listener,
         prep_gateway::http::subgraph_router(service.clone()),
-    )
-    .await;
-    serve(gateway_listener, gateway.router.clone()).await;
+    );
+    prep_tests::serve_on(gateway_listener, gateway.router.clone());
     let in_process = App::build(alone, gateway.state.master.clone())
         .await
         .expect("build an in-process gateway");
@@ -144,11 +124,22 @@ impl Apart {
         query: &str,
         variables: Value,
     ) -> (u16, Value) {
-        let client = reqwest::Client::new();
-        let mut request = client
+        let body = json!({ "query": query, "variables": variables }).to_string();
+        self.direct_raw(authorization, "application/json", body)
+            .await
+    }
+
+    /// Posts `body` as `content_type` to the service.
+    async fn direct_raw(
+        &self,
+        authorization: Option<&str>,
+        content_type: &str,
+        body: String,
+    ) -> (u16, Value) {
+        let mut request = reqwest::Client::new()
             .post(&self.service_url)
-            .header("content-type", "application/json")
-            .body(json!({ "query": query, "variables": variables }).to_string());
+            .header("content-type", content_type)
+            .body(body);
         if let Some(a) = authorization {
             request = request.header("authorization", a);
         }
@@ -190,6 +181,15 @@ fn answer(mut body: Value) -> Value {
 const OVERVIEW: &str = "{ locations(first: 3) { totalCount nodes { id name complianceStatus
     employees(first: 2) { nodes { id firstName } } } }
     complianceSummary { totals { locations compliant atRisk nonCompliant } } }";
+
+/// The global id of the first location the holder of `token` sees.
+async fn first_location(a: &Apart, token: &str) -> Value {
+    let r = a
+        .gateway
+        .graphql(token, "{ locations(first: 1) { nodes { id } } }", json!({}))
+        .await;
+    r.data()["locations"]["nodes"][0]["id"].clone()
+}
 
 async fn seeded(a: &Apart, slug: &str) -> TestTenant {
     a.gateway.seeded_tenant(slug).await
@@ -301,15 +301,8 @@ async fn mutations_run_in_the_service_with_the_callers_identity_and_audit() {
 async fn a_location_scoped_user_and_a_connector_keep_their_reach_apart() {
     let a = apart().await;
     let t = seeded(&a, "acme").await;
-    let first = a
-        .gateway
-        .graphql(
-            &t.token,
-            "{ locations(first: 1) { nodes { id } } }",
-            json!({}),
-        )
-        .await;
-    let here = first.data()["locations"]["nodes"][0]["id"]
+    let here = first_location(&a, &t.token)
+        .await
         .as_str()
         .expect("id")
         .to_owned();
@@ -447,15 +440,7 @@ async fn one_tenants_token_cannot_fetch_anothers_entities_from_the_service() {
     let a = apart().await;
     let victim = seeded(&a, "victim").await;
     let attacker = seeded(&a, "attacker").await;
-    let victims = a
-        .gateway
-        .graphql(
-            &victim.token,
-            "{ locations(first: 1) { nodes { id } } }",
-            json!({}),
-        )
-        .await;
-    let id = victims.data()["locations"]["nodes"][0]["id"].clone();
+    let id = first_location(&a, &victim.token).await;
 
     // through the gateway
     let r = a
@@ -512,6 +497,107 @@ async fn one_tenants_token_cannot_fetch_anothers_entities_from_the_service() {
         )
         .await;
     assert_eq!(theirs, none);
+
+    // nor change it: the victim's location is out of the attacker's scope
+    let rename = r#"mutation($id: ID!) { updateLocation(input: { id: $id, name: "Taken" }) {
+        location { id } userErrors { code } } }"#;
+    let (_, changed) = a
+        .direct(
+            Some(&format!("Bearer {token}")),
+            rename,
+            json!({ "id": id }),
+        )
+        .await;
+    assert!(
+        changed["data"]["updateLocation"]["location"].is_null(),
+        "{changed}"
+    );
+    assert_eq!(
+        changed["errors"][0]["extensions"]["code"], "NOT_FOUND",
+        "{changed}"
+    );
+    let (_, never) = a
+        .direct(
+            Some(&format!("Bearer {token}")),
+            rename,
+            json!({ "id": fake.to_string() }),
+        )
+        .await;
+    assert_eq!(
+        changed["errors"][0]["message"],
+        never["errors"][0]["message"]
+    );
+    let seen = a
+        .in_process(
+            &victim.token,
+            "query($id: ID!) { node(id: $id) { ... on Location { name } } }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert_ne!(seen["data"]["node"]["name"], "Taken", "{seen}");
+}
+
+#[tokio::test]
+async fn bad_input_to_the_service_gets_a_clear_error_and_changes_nothing() {
+    let a = apart().await;
+    let t = seeded(&a, "acme").await;
+    let before = a
+        .in_process(
+            &t.token,
+            "{ locations(first: 1) { totalCount } }",
+            json!({}),
+        )
+        .await;
+    let token = format!("Bearer {}", a.token_for(&t.token, "platform").await);
+    let create = r#"mutation { createLocation(input: { storeNumber: "X-1", name: "Bad",
+        address: { line1: "1 Main St", city: "Chicago", state: "IL", postalCode: "60606" },
+        jurisdictionCode: "US-IL-CHICAGO" }) { location { id } } }"#;
+    for (what, content_type, body, status, code) in [
+        (
+            "not JSON",
+            "application/json",
+            "{ mutation".to_owned(),
+            400,
+            "BAD_REQUEST",
+        ),
+        (
+            "a batch",
+            "application/json",
+            json!([{ "query": create }]).to_string(),
+            400,
+            "BAD_REQUEST",
+        ),
+        (
+            "not application/json",
+            "text/plain",
+            json!({ "query": create }).to_string(),
+            415,
+            "UNSUPPORTED_MEDIA_TYPE",
+        ),
+        (
+            "an unparsable document",
+            "application/json",
+            json!({ "query": "mutation { createLocation(" }).to_string(),
+            200,
+            "GRAPHQL_PARSE_FAILED",
+        ),
+    ] {
+        let (got, body) = a.direct_raw(Some(&token), content_type, body).await;
+        assert_eq!(got, status, "{what}: {body}");
+        assert_eq!(
+            body["errors"][0]["extensions"]["code"], code,
+            "{what}: {body}"
+        );
+        assert!(body["data"].is_null(), "{what}: {body}");
+    }
+    let after = a
+        .in_process(
+            &t.token,
+            "{ locations(first: 1) { totalCount } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(before["data"], after["data"], "nothing was created");
 }
 
 #[tokio::test]

@@ -19,15 +19,13 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap};
 use axum::response::Response;
 use prep_auth::SubgraphClaims;
-use prep_tenancy::SecurityEvent;
 
 use super::federated::Attach;
-use super::response::{queries_only, read_body, require_json, respond, tag_all};
+use super::response::{queries_only, read_body, require_json, respond, tag_all, tag_uncoded};
 use crate::app::AppState;
 use crate::federation::settings::LOCAL_SUBGRAPH;
-use crate::http::authn::request_id;
+use crate::http::authn::{bearer, record_refusal, request_id};
 use crate::http::HttpError;
-use crate::metrics::AuthLabels;
 
 /// The largest request the gateway may send. Larger than a client's limit:
 /// an entity fetch carries one representation per object of the answer
@@ -48,6 +46,12 @@ pub async fn execute(
     let bytes = read_body(body, BODY_LIMIT).await?;
     let mut request: async_graphql::Request = serde_json::from_slice(&bytes)
         .map_err(|e| HttpError::BadRequest(format!("the body is not a GraphQL request: {e}")))?;
+
+    if let Err(e) = request.parsed_query() {
+        let mut response = async_graphql::Response::from_errors(vec![e]);
+        tag_uncoded(&mut response, "GRAPHQL_PARSE_FAILED");
+        return Ok(respond(response, false, false));
+    }
 
     let Some(principal) = principal else {
         // The gateway reading this subgraph's SDL for composition.
@@ -125,29 +129,19 @@ async fn verify(app: &AppState, headers: &HeaderMap) -> Result<SubgraphClaims, H
         HttpError::Unauthenticated("this subgraph takes only the gateway's signed tokens");
     let token = headers
         .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
+        .and_then(bearer)
         .ok_or(REFUSED)?;
     app.tokens
         .verify_subgraph(token, LOCAL_SUBGRAPH)
         .await
         .map_err(|rejection| {
-            app.metrics
-                .auth_refusals
-                .get_or_create(&AuthLabels {
-                    kind: "subgraph",
-                    reason: rejection.reason.as_str(),
-                })
-                .inc();
-            app.security.record(SecurityEvent {
-                kind: "subgraph_token_rejected",
-                reason: rejection.reason.as_str().to_owned(),
-                claimed_tenant: rejection.claimed_tenant,
-                request_id: Some(request_id(headers)),
-                ip: None,
-            });
+            record_refusal(
+                app,
+                headers,
+                None,
+                ("subgraph", "subgraph_token_rejected"),
+                &rejection,
+            );
             REFUSED
         })
 }
