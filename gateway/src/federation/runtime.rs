@@ -13,7 +13,7 @@ use prep_auth::{SubgraphClaims, TokenService};
 use prep_schema::cost::CostModel;
 use prep_schema::federation::compose::{compose, SubgraphSource};
 use prep_schema::federation::introspection;
-use prep_schema::federation::{GraphQLError, Prepared, SubgraphRequest, Supergraph};
+use prep_schema::federation::{Data, GraphQLError, Prepared, SubgraphRequest, Supergraph};
 use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION};
 use serde_json::Map;
 
@@ -214,8 +214,11 @@ impl Federation {
         response
             .data
             .as_ref()
-            .and_then(|d| d.pointer("/_service/sdl"))
-            .and_then(|s| s.as_str())
+            .and_then(Data::as_object)
+            .and_then(|d| d.get("_service"))
+            .and_then(Data::as_object)
+            .and_then(|s| s.get("sdl"))
+            .and_then(Data::as_str)
             .map(str::to_owned)
             .ok_or_else(|| match response.errors.first() {
                 Some(e) => format!("asking for its SDL: {}", e.message),

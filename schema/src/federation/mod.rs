@@ -13,6 +13,7 @@ mod prepare;
 mod project;
 pub mod response;
 pub mod transport;
+pub mod tree;
 pub mod types;
 mod variables;
 
@@ -29,6 +30,7 @@ use serde_json::{Map, Value};
 pub use prepare::{PlanCache, Prepared};
 pub use response::{Executed, GraphQLError, PathSegment};
 pub use transport::{BoxFuture, SubgraphRequest, SubgraphResponse, Transport, TransportError};
+pub use tree::{Data, Object};
 use types::SchemaIndex;
 
 /// Plans kept per supergraph.

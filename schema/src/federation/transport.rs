@@ -7,6 +7,7 @@ use std::pin::Pin;
 use serde_json::{Map, Value};
 
 use super::response::GraphQLError;
+use super::tree::Data;
 
 /// One operation for one subgraph, as the plan wrote it.
 #[derive(Debug)]
@@ -26,26 +27,45 @@ pub struct SubgraphRequest<'a> {
 #[derive(Debug, Default)]
 pub struct SubgraphResponse {
     /// The subgraph's `data`.
-    pub data: Option<Value>,
+    pub data: Option<Data>,
     /// The subgraph's `errors`.
     pub errors: Vec<GraphQLError>,
+}
+
+/// A response body as read: `data` straight into the executor's tree,
+/// the rest left for the checks below.
+#[derive(serde::Deserialize)]
+struct Body {
+    #[serde(default)]
+    data: Option<Data>,
+    #[serde(default)]
+    errors: Option<Value>,
 }
 
 impl SubgraphResponse {
     /// Reads a GraphQL response body. Anything else (not JSON, neither
     /// `data` nor `errors`, the wrong shapes) is a malformed response.
     pub fn from_json(body: &[u8]) -> Result<Self, TransportError> {
-        let value: Value = serde_json::from_slice(body)
-            .map_err(|_| TransportError::Malformed("the body is not JSON"))?;
-        let Value::Object(mut map) = value else {
-            return Err(TransportError::Malformed("the body is not a JSON object"));
+        let object = body.trim_ascii_start().first() == Some(&b'{');
+        let parsed = if object {
+            serde_json::from_slice::<Body>(body).ok()
+        } else {
+            None
         };
-        let data = match map.remove("data") {
-            None | Some(Value::Null) => None,
-            Some(d @ Value::Object(_)) => Some(d),
+        let Some(parsed) = parsed else {
+            let json = serde_json::from_slice::<serde::de::IgnoredAny>(body).is_ok();
+            return Err(TransportError::Malformed(match (json, object) {
+                (false, _) => "the body is not JSON",
+                (true, false) => "the body is not a JSON object",
+                (true, true) => "the body is not a GraphQL response",
+            }));
+        };
+        let data = match parsed.data {
+            None | Some(Data::Null) => None,
+            Some(d @ Data::Object(_)) => Some(d),
             Some(_) => return Err(TransportError::Malformed("`data` is not an object")),
         };
-        let errors = match map.remove("errors") {
+        let errors = match parsed.errors {
             None | Some(Value::Null) => Vec::new(),
             Some(Value::Array(errors)) => errors
                 .into_iter()

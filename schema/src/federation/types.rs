@@ -2,7 +2,7 @@
 //! field's type with its nullability and list wrapping, which object types
 //! an abstract type may be, and which enum values are public.
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use graphql_tools::static_graphql::schema::{Definition, Document, Type, TypeDefinition};
 
@@ -77,7 +77,9 @@ pub struct InputField {
 #[derive(Debug, Default)]
 pub struct SchemaIndex {
     kinds: HashMap<String, Kind>,
-    fields: HashMap<(String, String), TypeRef>,
+    /// Keyed by type, then field: looked up once per field of every object
+    /// the executor projects, so without allocating a compound key.
+    fields: HashMap<String, HashMap<String, TypeRef>>,
     possible: HashMap<String, HashSet<String>>,
     enums: HashMap<String, HashSet<String>>,
     inputs: HashMap<String, Vec<InputField>>,
@@ -131,10 +133,10 @@ impl SchemaIndex {
             TypeDefinition::Object(o) => {
                 self.kinds.insert(o.name.clone(), Kind::Object);
                 for f in &o.fields {
-                    self.fields.insert(
-                        (o.name.clone(), f.name.clone()),
-                        TypeRef::from_ast(&f.field_type),
-                    );
+                    self.fields
+                        .entry(o.name.clone())
+                        .or_default()
+                        .insert(f.name.clone(), TypeRef::from_ast(&f.field_type));
                 }
                 for i in &o.implements_interfaces {
                     implements.push((o.name.clone(), i.clone()));
@@ -143,10 +145,10 @@ impl SchemaIndex {
             TypeDefinition::Interface(i) => {
                 self.kinds.insert(i.name.clone(), Kind::Interface);
                 for f in &i.fields {
-                    self.fields.insert(
-                        (i.name.clone(), f.name.clone()),
-                        TypeRef::from_ast(&f.field_type),
-                    );
+                    self.fields
+                        .entry(i.name.clone())
+                        .or_default()
+                        .insert(f.name.clone(), TypeRef::from_ast(&f.field_type));
                 }
                 for parent in &i.implements_interfaces {
                     implements.push((i.name.clone(), parent.clone()));
@@ -193,7 +195,7 @@ impl SchemaIndex {
 
     /// A field's type.
     pub fn field(&self, parent: &str, field: &str) -> Option<&TypeRef> {
-        self.fields.get(&(parent.to_owned(), field.to_owned()))
+        self.fields.get(parent)?.get(field)
     }
 
     /// Whether a value of the object type `concrete` satisfies the type

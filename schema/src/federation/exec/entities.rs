@@ -1,13 +1,13 @@
 //! Entity fetches: the representations sent to `_entities`, deduplicated,
 //! and where each answer goes back.
 
-use std::collections::HashMap;
-
 use hive_router_query_planner::ast::selection_item::SelectionItem;
 use hive_router_query_planner::planner::plan_nodes::{FetchRewrite, FlattenNodePathSegment};
-use serde_json::{Map, Value};
+use rustc_hash::FxHashMap;
+use serde_json::Value;
 
 use super::super::response::PathSegment;
+use super::super::tree::{Data, Object};
 use super::super::types::SchemaIndex;
 use super::data;
 
@@ -22,52 +22,70 @@ pub struct Unmerged {
 }
 
 /// The entities one `_entities` call is for.
+///
+/// No response path is kept per entity: the answer is merged by walking
+/// the same flatten paths again, in the same order, and the paths are
+/// worked out only when an error has to point at an entity. Between the
+/// two walks the objects a path reaches do not change: fetches that run
+/// in parallel write different fields, and one that writes a field on
+/// this path is planned before this one.
 #[derive(Debug, Default)]
-pub struct EntityBatch {
+pub struct EntityBatch<'p> {
     /// Distinct representations, in the order they are sent.
     pub representations: Vec<Value>,
-    /// Each entity's response path and the index of its representation
-    /// (several entities may share one).
-    pub targets: Vec<(Vec<PathSegment>, usize)>,
-    seen: HashMap<String, usize>,
+    /// Each flatten path walked and how many objects it reached.
+    walks: Vec<(&'p [FlattenNodePathSegment], usize)>,
+    /// For each object reached, in walk order, the index of its
+    /// representation (several entities may share one), or `None` when
+    /// nothing could be projected from it (it is not fetched).
+    slots: Vec<Option<usize>>,
+    /// Representation text to index: two entities with the same key and
+    /// requirements are fetched once.
+    seen: FxHashMap<Box<[u8]>, usize>,
+    text: Vec<u8>,
 }
 
-impl EntityBatch {
+impl<'p> EntityBatch<'p> {
     /// Adds every entity under `path` whose `requires` can be projected.
     pub fn collect(
         &mut self,
         schema: &SchemaIndex,
-        root: &Value,
-        path: &[FlattenNodePathSegment],
+        root: &Data,
+        path: &'p [FlattenNodePathSegment],
         requires: &[SelectionItem],
         input_rewrites: Option<&[FetchRewrite]>,
     ) {
-        data::each_object(schema, root, path, &mut |at, object| {
-            let Some(mut representation) = represent(schema, requires, object) else {
-                return;
-            };
-            if let Some(rewrites) = input_rewrites {
-                data::rewrite(schema, rewrites, &mut representation);
-            }
-            // The representation's text is its identity: two entities with
-            // the same key and requirements are fetched once.
-            let identity = representation.to_string();
-            let index = match self.seen.get(&identity) {
-                Some(&i) => i,
-                None => {
-                    let i = self.representations.len();
-                    self.seen.insert(identity, i);
-                    self.representations.push(representation);
-                    i
+        let before = self.slots.len();
+        data::each_object(schema, root, path, &mut |_, object| {
+            let slot = represent(schema, requires, object).and_then(|mut representation| {
+                if let Some(rewrites) = input_rewrites {
+                    data::rewrite(schema, rewrites, &mut representation);
                 }
-            };
-            self.targets.push((at.to_vec(), index));
+                self.identify(representation)
+            });
+            self.slots.push(slot);
         });
+        self.walks.push((path, self.slots.len() - before));
+    }
+
+    /// The index of a representation, added if it is new. Its text is
+    /// its identity (objects keep their keys sorted, so equal
+    /// representations have equal text).
+    fn identify(&mut self, representation: Data) -> Option<usize> {
+        self.text.clear();
+        serde_json::to_writer(&mut self.text, &representation).ok()?;
+        if let Some(&i) = self.seen.get(self.text.as_slice()) {
+            return Some(i);
+        }
+        let i = self.seen.len();
+        self.seen.insert(self.text.as_slice().into(), i);
+        self.representations.push(representation.to_value());
+        Some(i)
     }
 
     /// Whether there is nothing to fetch.
     pub fn is_empty(&self) -> bool {
-        self.representations.is_empty()
+        self.seen.is_empty()
     }
 
     /// Merges the `_entities` answer back into every entity it belongs to,
@@ -79,65 +97,114 @@ impl EntityBatch {
     pub fn merge(
         self,
         schema: &SchemaIndex,
-        root: &mut Value,
-        answers: Option<Value>,
+        root: &mut Data,
+        answers: Option<Data>,
         output_rewrites: Option<&[FetchRewrite]>,
         failed: bool,
     ) -> Result<(), Unmerged> {
-        let unmerged = |why| Unmerged {
+        let unmerged = |why, root: &Data| Unmerged {
             why,
-            at: self.targets.first().map(|t| t.0.clone()),
+            at: self.first_path(schema, root),
         };
         let mut answers = match answers {
-            Some(Value::Array(answers)) => answers,
-            None | Some(Value::Null) if failed => return Ok(()),
-            None | Some(Value::Null) => return Err(unmerged("no `_entities` in its answer")),
-            Some(_) => return Err(unmerged("`_entities` is not a list")),
+            Some(Data::List(answers)) => answers,
+            None | Some(Data::Null) if failed => return Ok(()),
+            None | Some(Data::Null) => return Err(unmerged("no `_entities` in its answer", root)),
+            Some(_) => return Err(unmerged("`_entities` is not a list", root)),
         };
-        let sent = self.targets.iter().map(|(_, i)| i + 1).max().unwrap_or(0);
+        let sent = self.seen.len();
         if answers.len() < sent {
-            return Err(unmerged("fewer `_entities` than representations sent"));
+            return Err(unmerged(
+                "fewer `_entities` than representations sent",
+                root,
+            ));
         }
         if let Some(rewrites) = output_rewrites {
             for answer in &mut answers {
                 data::rewrite(schema, rewrites, answer);
             }
         }
-        // Most representations have one target: hand each answer to its
-        // last target without a clone.
-        let mut remaining = vec![0usize; answers.len()];
-        for (_, i) in &self.targets {
-            if let Some(r) = remaining.get_mut(*i) {
-                *r += 1;
-            }
+        // Most representations have one entity: hand each answer to its
+        // last entity without a clone.
+        let mut remaining = vec![0usize; sent];
+        for &i in self.slots.iter().flatten() {
+            remaining[i] += 1;
         }
-        for (at, i) in self.targets {
-            let Some(answer) = answers.get_mut(i) else {
-                continue;
-            };
-            if answer.is_null() {
-                continue;
-            }
-            remaining[i] -= 1;
-            let answer = if remaining[i] == 0 {
-                std::mem::take(answer)
-            } else {
-                answer.clone()
-            };
-            if let Some(target) = data::get_mut(root, &at) {
+        let mut slots = self.slots.iter();
+        for &(path, count) in &self.walks {
+            let mut left = count;
+            data::each_object_mut(schema, root, path, &mut |target| {
+                if left == 0 {
+                    return;
+                }
+                left -= 1;
+                let Some(&Some(i)) = slots.next() else { return };
+                let Some(answer) = answers.get_mut(i).filter(|a| !a.is_null()) else {
+                    return;
+                };
+                remaining[i] -= 1;
+                let answer = if remaining[i] == 0 {
+                    std::mem::take(answer)
+                } else {
+                    answer.clone()
+                };
                 data::deep_merge(target, answer);
+            });
+            if left > 0 {
+                // The walk reached fewer objects than it did when they
+                // were collected: skip the slots of the missing ones.
+                slots.nth(left - 1);
             }
         }
         Ok(())
     }
 
+    /// The response path of the first entity fetched, where an error
+    /// about the whole fetch points.
+    pub fn first_path(&self, schema: &SchemaIndex, root: &Data) -> Option<Vec<PathSegment>> {
+        self.paths(schema, root, |_| true, 1).pop()
+    }
+
     /// The response paths of the entities a representation index stands
     /// for (an error about `_entities[i]` concerns all of them).
-    pub fn paths_of(&self, index: usize) -> impl Iterator<Item = &Vec<PathSegment>> {
-        self.targets
-            .iter()
-            .filter(move |(_, i)| *i == index)
-            .map(|(at, _)| at)
+    pub fn paths_of(
+        &self,
+        schema: &SchemaIndex,
+        root: &Data,
+        index: usize,
+    ) -> Vec<Vec<PathSegment>> {
+        self.paths(schema, root, |i| i == index, usize::MAX)
+    }
+
+    fn paths(
+        &self,
+        schema: &SchemaIndex,
+        root: &Data,
+        wanted: impl Fn(usize) -> bool,
+        limit: usize,
+    ) -> Vec<Vec<PathSegment>> {
+        let mut out = Vec::new();
+        let mut slots = self.slots.iter();
+        for &(path, count) in &self.walks {
+            let mut left = count;
+            data::each_object_at(schema, root, path, &mut |at, _| {
+                if left == 0 {
+                    return;
+                }
+                left -= 1;
+                if let Some(&Some(i)) = slots.next() {
+                    if wanted(i) && out.len() < limit {
+                        out.push(at.to_vec());
+                    }
+                }
+            });
+            if left > 0 {
+                // The walk reached fewer objects than it did when they
+                // were collected: skip the slots of the missing ones.
+                slots.nth(left - 1);
+            }
+        }
+        out
     }
 }
 
@@ -145,15 +212,11 @@ impl EntityBatch {
 /// key is the field's name (the planner's `_internal_qp_alias_N` when it
 /// aliased a field) and the representation key its alias. Returns `None`
 /// when nothing could be projected (the entity is then not fetched).
-fn represent(
-    schema: &SchemaIndex,
-    requires: &[SelectionItem],
-    object: &Map<String, Value>,
-) -> Option<Value> {
+fn represent(schema: &SchemaIndex, requires: &[SelectionItem], object: &Object) -> Option<Data> {
     if object.is_empty() {
         return None;
     }
-    let mut out = Map::new();
+    let mut out = Object::new();
     project_into(schema, requires, object, &mut out);
     if out.is_empty() {
         // `@key(fields: "__typename")`-like keys: the type alone is the key.
@@ -167,14 +230,14 @@ fn represent(
     if let Some(typename) = object.get(TYPENAME) {
         out.insert(TYPENAME.into(), typename.clone());
     }
-    (!out.is_empty()).then_some(Value::Object(out))
+    (!out.is_empty()).then_some(Data::Object(out))
 }
 
 fn project_into(
     schema: &SchemaIndex,
     selections: &[SelectionItem],
-    object: &Map<String, Value>,
-    out: &mut Map<String, Value>,
+    object: &Object,
+    out: &mut Object,
 ) {
     for selection in selections {
         match selection {
@@ -187,14 +250,14 @@ fn project_into(
                     continue;
                 };
                 if let Some(projected) = project_value(schema, &field.selections.items, value) {
-                    out.insert(key.to_owned(), projected);
+                    out.insert(key.into(), projected);
                 }
             }
             SelectionItem::InlineFragment(fragment) => {
                 let condition = &fragment.type_condition;
                 let typename = object
                     .get(TYPENAME)
-                    .and_then(Value::as_str)
+                    .and_then(Data::as_str)
                     .unwrap_or(condition);
                 if schema.satisfies(typename, condition) || schema.satisfies(condition, typename) {
                     project_into(schema, &fragment.selections.items, object, out);
@@ -205,14 +268,10 @@ fn project_into(
     }
 }
 
-fn project_value(
-    schema: &SchemaIndex,
-    selections: &[SelectionItem],
-    value: &Value,
-) -> Option<Value> {
+fn project_value(schema: &SchemaIndex, selections: &[SelectionItem], value: &Data) -> Option<Data> {
     match value {
-        Value::Null => Some(Value::Null),
-        Value::Array(items) => Some(Value::Array(
+        Data::Null => Some(Data::Null),
+        Data::List(items) => Some(Data::List(
             items
                 .iter()
                 .filter(|item| !item.is_null())
@@ -220,9 +279,9 @@ fn project_value(
                 .collect(),
         )),
         // A scalar, or a custom scalar holding an object.
-        Value::Object(_) if selections.is_empty() => Some(value.clone()),
-        Value::Object(map) => {
-            let mut out = Map::new();
+        Data::Object(_) if selections.is_empty() => Some(value.clone()),
+        Data::Object(map) => {
+            let mut out = Object::new();
             project_into(schema, selections, map, &mut out);
             if out.is_empty() {
                 return None;
@@ -230,7 +289,7 @@ fn project_value(
             if let Some(typename) = map.get(TYPENAME) {
                 out.insert(TYPENAME.into(), typename.clone());
             }
-            Some(Value::Object(out))
+            Some(Data::Object(out))
         }
         scalar => Some(scalar.clone()),
     }
@@ -266,13 +325,14 @@ mod tests {
     #[test]
     fn representations_are_projected_deduplicated_and_merged_back() {
         let schema = schema();
-        let mut root = json!({ "p": [
+        let mut root: Data = json!({ "p": [
             { "__typename": "Product", "upc": "1", "price": 5, "extra": true },
             { "__typename": "Product", "upc": "2", "price": 6 },
             null,
             { "__typename": "Product", "upc": "1", "price": 5 },
             { "__typename": "Product" }
-        ] });
+        ] })
+        .into();
         let mut batch = EntityBatch::default();
         let path = [
             FlattenNodePathSegment::Field("p".into()),
@@ -287,16 +347,17 @@ mod tests {
                 json!({ "__typename": "Product", "upc": "2", "price": 6 }),
             ]
         );
-        assert_eq!(batch.paths_of(0).count(), 2);
+        assert_eq!(batch.paths_of(&schema, &root, 0).len(), 2);
         batch
             .merge(
                 &schema,
                 &mut root,
-                Some(json!([{ "weight": 1 }, null])),
+                Some(json!([{ "weight": 1 }, null]).into()),
                 None,
                 false,
             )
             .expect("a list of two for two representations");
+        let root = root.to_value();
         assert_eq!(root["p"][0]["weight"], json!(1));
         assert_eq!(root["p"][3]["weight"], json!(1));
         assert!(root["p"][1].get("weight").is_none());
@@ -305,10 +366,11 @@ mod tests {
     #[test]
     fn answers_that_do_not_fit_the_representations_are_refused() {
         let schema = schema();
-        let root = json!({ "p": [
+        let root: Data = json!({ "p": [
             { "__typename": "Product", "upc": "1", "price": 5 },
             { "__typename": "Product", "upc": "2", "price": 6 }
-        ] });
+        ] })
+        .into();
         let path = [
             FlattenNodePathSegment::Field("p".into()),
             FlattenNodePathSegment::List,
@@ -318,8 +380,8 @@ mod tests {
             let mut batch = EntityBatch::default();
             batch.collect(&schema, &root, &path, &requires, None);
             let mut root = root.clone();
-            let merged = batch.merge(&schema, &mut root, answers, None, failed);
-            (merged, root)
+            let merged = batch.merge(&schema, &mut root, answers.map(Data::from), None, failed);
+            (merged, root.to_value())
         };
         assert!(attempt(Some(json!("not a list")), false).0.is_err());
         assert!(attempt(Some(json!([{ "weight": 1 }])), false).0.is_err());
@@ -338,7 +400,7 @@ mod tests {
     fn planner_aliases_are_read_by_name_and_written_by_alias() {
         let schema = schema();
         let object = json!({ "__typename": "Product", "id": "1", "_internal_qp_alias_0": 7, "dims": { "w": 1, "h": 2 } });
-        let Value::Object(object) = object else {
+        let Data::Object(object) = Data::from(object) else {
             unreachable!()
         };
         let requires = requires("... on Product { id price: _internal_qp_alias_0 dims { w } }");
@@ -346,7 +408,7 @@ mod tests {
         // the key the subgraph expects; the parser reads `alias: name`.
         let rep = represent(&schema, &requires, &object).expect("projected");
         assert_eq!(
-            rep,
+            rep.to_value(),
             json!({ "__typename": "Product", "id": "1", "price": 7, "dims": { "w": 1 } })
         );
     }

@@ -18,6 +18,7 @@ use serde_json::{Map, Value};
 
 use super::response::{GraphQLError, PathSegment};
 use super::transport::{BoxFuture, SubgraphRequest, SubgraphResponse, Transport, TransportError};
+use super::tree::{Data, Object};
 use super::types::SchemaIndex;
 use entities::EntityBatch;
 
@@ -32,7 +33,7 @@ pub struct Execution<'a> {
 
 #[derive(Default)]
 struct State {
-    data: Value,
+    data: Data,
     errors: Vec<GraphQLError>,
 }
 
@@ -50,7 +51,7 @@ impl<'a> Execution<'a> {
             transport,
             mutation,
             state: Mutex::new(State {
-                data: Value::Object(Map::new()),
+                data: Data::Object(Object::new()),
                 errors: Vec::new(),
             }),
         }
@@ -58,7 +59,7 @@ impl<'a> Execution<'a> {
 
     /// Runs the plan's root node, then hands back the merged data and the
     /// errors gathered on the way.
-    pub async fn run(self, root: Option<&PlanNode>) -> (Value, Vec<GraphQLError>) {
+    pub async fn run(self, root: Option<&PlanNode>) -> (Data, Vec<GraphQLError>) {
         if let Some(node) = root {
             self.node(node).await;
         }
@@ -176,16 +177,16 @@ impl<'a> Execution<'a> {
                 let answers = response
                     .data
                     .as_mut()
-                    .and_then(|d| d.as_object_mut())
+                    .and_then(Data::as_object_mut)
                     .and_then(|d| d.remove("_entities"));
                 let failed = !response.errors.is_empty();
+                let at = EntitiesAt {
+                    schema: self.schema,
+                    data,
+                    subgraph: &fetch.service_name,
+                };
                 for error in response.errors {
-                    errors.extend(entity_error(
-                        error,
-                        &fetch.service_name,
-                        "_entities",
-                        &batch,
-                    ));
+                    errors.extend(at.error(error, "_entities", &batch));
                 }
                 let merged = batch.merge(
                     self.schema,
@@ -198,11 +199,10 @@ impl<'a> Execution<'a> {
                     errors.push(malformed(unmerged, &fetch.service_name));
                 }
             }
-            Err(e) => errors.push(failed_at(
-                &e,
-                &fetch.service_name,
-                batch.targets.first().map(|t| &t.0),
-            )),
+            Err(e) => {
+                let at = batch.first_path(self.schema, data);
+                errors.push(failed_at(&e, &fetch.service_name, at.as_ref()));
+            }
         }
     }
 
@@ -214,7 +214,7 @@ impl<'a> Execution<'a> {
         } else {
             let state = self.lock();
             let mut targets = Vec::new();
-            data::each_object(self.schema, &state.data, path, &mut |at, _| {
+            data::each_object_at(self.schema, &state.data, path, &mut |at, _| {
                 targets.push(at.to_vec())
             });
             targets
@@ -270,7 +270,8 @@ impl<'a> Execution<'a> {
     /// Several entity fetches to one subgraph in one request, one
     /// `_entities` alias per shape of representation.
     async fn batch_fetch(&self, fetch: &BatchFetchNode) {
-        let mut batches: Vec<EntityBatch> = Vec::with_capacity(fetch.entity_batch.aliases.len());
+        let mut batches: Vec<EntityBatch<'_>> =
+            Vec::with_capacity(fetch.entity_batch.aliases.len());
         {
             let state = self.lock();
             for alias in &fetch.entity_batch.aliases {
@@ -309,6 +310,11 @@ impl<'a> Execution<'a> {
         match result {
             Ok(mut response) => {
                 let failed = !response.errors.is_empty();
+                let at = EntitiesAt {
+                    schema: self.schema,
+                    data,
+                    subgraph: &fetch.service_name,
+                };
                 'errors: for error in response.errors {
                     let first = match error.path.as_deref() {
                         Some([PathSegment::Key(k), ..]) => Some(k.clone()),
@@ -316,12 +322,7 @@ impl<'a> Execution<'a> {
                     };
                     for (alias, batch) in fetch.entity_batch.aliases.iter().zip(&batches) {
                         if first.as_deref() == Some(alias.alias.as_str()) {
-                            errors.extend(entity_error(
-                                error,
-                                &fetch.service_name,
-                                &alias.alias,
-                                batch,
-                            ));
+                            errors.extend(at.error(error, &alias.alias, batch));
                             continue 'errors;
                         }
                     }
@@ -330,7 +331,7 @@ impl<'a> Execution<'a> {
                 let mut answers = response
                     .data
                     .as_mut()
-                    .and_then(|d| d.as_object_mut())
+                    .and_then(Data::as_object_mut)
                     .map(std::mem::take)
                     .unwrap_or_default();
                 for (alias, batch) in fetch.entity_batch.aliases.iter().zip(batches) {
@@ -347,8 +348,8 @@ impl<'a> Execution<'a> {
                 }
             }
             Err(e) => {
-                let at = batches.iter().find_map(|b| b.targets.first()).map(|t| &t.0);
-                errors.push(failed_at(&e, &fetch.service_name, at));
+                let at = batches.iter().find_map(|b| b.first_path(self.schema, data));
+                errors.push(failed_at(&e, &fetch.service_name, at.as_ref()));
             }
         }
     }
@@ -382,42 +383,47 @@ fn failed_at(
     e
 }
 
-/// Rewrites an error about `<field>[i]…` (the `_entities` list) to the
-/// response paths of the entities behind representation `i`.
-fn entity_error(
-    error: GraphQLError,
-    subgraph: &str,
-    field: &str,
-    batch: &EntityBatch,
-) -> Vec<GraphQLError> {
-    let error = tag(error, subgraph);
-    let (index, rest) = match error.path.as_deref() {
-        Some([PathSegment::Key(k), PathSegment::Index(i), rest @ ..]) if k == field => {
-            (*i, rest.to_vec())
-        }
-        _ => {
-            // No usable path: the error is about the whole fetch.
+/// Where the entities of an `_entities` call sit in the response, for
+/// the errors the subgraph returned about them.
+struct EntitiesAt<'a> {
+    schema: &'a SchemaIndex,
+    data: &'a Data,
+    subgraph: &'a str,
+}
+
+impl EntitiesAt<'_> {
+    /// Rewrites an error about `<field>[i]…` (the `_entities` list) to the
+    /// response paths of the entities behind representation `i`.
+    fn error(&self, error: GraphQLError, field: &str, batch: &EntityBatch) -> Vec<GraphQLError> {
+        let error = tag(error, self.subgraph);
+        let (index, rest) = match error.path.as_deref() {
+            Some([PathSegment::Key(k), PathSegment::Index(i), rest @ ..]) if k == field => {
+                (*i, rest.to_vec())
+            }
+            _ => {
+                // No usable path: the error is about the whole fetch.
+                let mut error = error;
+                error.path = batch.first_path(self.schema, self.data);
+                return vec![error];
+            }
+        };
+        let paths = batch.paths_of(self.schema, self.data, index);
+        if paths.is_empty() {
             let mut error = error;
-            error.path = batch.targets.first().map(|t| t.0.clone());
+            error.path = None;
             return vec![error];
         }
-    };
-    let paths: Vec<_> = batch.paths_of(index).cloned().collect();
-    if paths.is_empty() {
-        let mut error = error;
-        error.path = None;
-        return vec![error];
+        paths
+            .into_iter()
+            .map(|mut p| {
+                p.extend(rest.iter().cloned());
+                GraphQLError {
+                    path: Some(p),
+                    ..error.clone()
+                }
+            })
+            .collect()
     }
-    paths
-        .into_iter()
-        .map(|mut p| {
-            p.extend(rest.iter().cloned());
-            GraphQLError {
-                path: Some(p),
-                ..error.clone()
-            }
-        })
-        .collect()
 }
 
 /// The response key of the first root field a fetch selects.
