@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use axum::body::Bytes;
 use prep_schema::federation::{SubgraphRequest, SubgraphResponse, TransportError};
 use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, CONTENT_TYPE};
 use serde_json::{Map, Value};
@@ -70,7 +71,19 @@ impl HttpSubgraph {
         request: &SubgraphRequest<'_>,
         headers: HeaderMap,
     ) -> Result<SubgraphResponse, TransportError> {
-        let body = request_body(request.query, &request.variables);
+        let answer = self
+            .fetch(request_body(request.query, &request.variables), headers)
+            .await?;
+        self.read(&answer)
+    }
+
+    /// Posts a request body and takes the answer in, unread: within the
+    /// deadline and the size cap.
+    pub async fn fetch(
+        &self,
+        body: impl Into<reqwest::Body>,
+        headers: HeaderMap,
+    ) -> Result<RawAnswer, TransportError> {
         let call = self
             .client
             .post(self.url.clone())
@@ -123,17 +136,27 @@ impl HttpSubgraph {
                 }
             }
         }
-        if !status.is_success() {
+        Ok(RawAnswer {
+            status: status.as_u16(),
+            graphql_response,
+            body: body.into(),
+        })
+    }
+
+    /// Reads an answer [`Self::fetch`] took in.
+    pub fn read(&self, answer: &RawAnswer) -> Result<SubgraphResponse, TransportError> {
+        if !(200..300).contains(&answer.status) {
             // A GraphQL-over-HTTP server may answer 4xx/5xx with a proper
             // GraphQL response; keep its errors when it does.
-            if graphql_response {
-                if let Ok(parsed) = SubgraphResponse::from_json(&body) {
+            if answer.graphql_response {
+                if let Ok(parsed) = SubgraphResponse::from_json(&answer.body) {
                     return Ok(parsed);
                 }
             }
-            return Err(self.failed(TransportError::Http(status.as_u16()), status.as_str()));
+            let status = answer.status.to_string();
+            return Err(self.failed(TransportError::Http(answer.status), &status));
         }
-        SubgraphResponse::from_json(&body).map_err(|e| self.failed(e, "unreadable body"))
+        SubgraphResponse::from_json(&answer.body).map_err(|e| self.failed(e, "unreadable body"))
     }
 
     fn failed(&self, error: TransportError, cause: &str) -> TransportError {
@@ -142,8 +165,18 @@ impl HttpSubgraph {
     }
 }
 
+/// A subgraph's answer as it arrived, before it is read: what identical
+/// calls in flight share.
+#[derive(Clone, Debug)]
+pub struct RawAnswer {
+    status: u16,
+    /// Whether it came as `application/graphql-response+json`.
+    graphql_response: bool,
+    body: Bytes,
+}
+
 /// `{"query":…,"variables":…}` without building an intermediate value.
-fn request_body(query: &str, variables: &Map<String, Value>) -> Vec<u8> {
+pub fn request_body(query: &str, variables: &Map<String, Value>) -> Vec<u8> {
     let mut out = Vec::with_capacity(query.len() + 64);
     out.extend_from_slice(b"{\"query\":");
     // Writing strings and maps into a Vec cannot fail.

@@ -2,6 +2,7 @@
 //! or over HTTP) and the router-only mode for conformance and benchmarks.
 
 pub mod http;
+pub mod inflight;
 pub mod remote;
 pub mod runtime;
 pub mod settings;

@@ -3,12 +3,13 @@
 //! federation conformance suite and for benchmarks against other routers;
 //! it listens on loopback unless told otherwise and must never face users.
 //! With no principals to keep apart, identical queries in flight share one
-//! answer, as the routers it is measured against do.
+//! answer and identical subgraph calls in flight one call, as the routers
+//! it is measured against do by default.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -20,21 +21,31 @@ use prep_schema::federation::{
     BoxFuture, Executed, GraphQLError, SubgraphRequest, SubgraphResponse, Supergraph, Transport,
     TransportError,
 };
+use reqwest::header::HeaderMap;
 use serde::Deserialize;
 use serde_json::{Map, Value};
-use tokio::sync::watch;
 
-use super::http::{HttpOptions, HttpSubgraph};
+use super::http::{request_body, HttpOptions, HttpSubgraph, RawAnswer};
+use super::inflight::InFlight;
 use super::FederationError;
 
 /// The router's shared state.
 pub struct RouterOnly {
     supergraph: Supergraph,
-    subgraphs: HashMap<String, HttpSubgraph>,
+    subgraphs: HashMap<String, Subgraph>,
     /// Queries being answered, by their text, operation name and
     /// variables: an identical query arriving meanwhile waits for that
     /// answer instead of fanning out again.
-    inflight: Mutex<HashMap<String, watch::Receiver<Option<Bytes>>>>,
+    queries: Arc<InFlight<String, Bytes>>,
+}
+
+/// A subgraph and the calls to it in flight, by request body: an
+/// identical call (the same operation with the same variables, which is
+/// what nested plans send for every client asking the same thing) waits
+/// for that answer instead of being sent again. Mutations never share.
+struct Subgraph {
+    http: Arc<HttpSubgraph>,
+    calls: Arc<InFlight<Bytes, Result<RawAnswer, TransportError>>>,
 }
 
 impl RouterOnly {
@@ -47,22 +58,25 @@ impl RouterOnly {
             let url = reqwest::Url::parse(&url).map_err(|e| {
                 FederationError::Config(format!("subgraph {name}: URL {url:?} is not valid: {e}"))
             })?;
-            let subgraph = HttpSubgraph::new(&name, url, options.clone())
+            let http = HttpSubgraph::new(&name, url, options.clone())
                 .map_err(|e| FederationError::Config(format!("subgraph {name}: {e}")))?;
+            let subgraph = Subgraph {
+                http: Arc::new(http),
+                calls: Arc::default(),
+            };
             subgraphs.insert(name, subgraph);
         }
         Ok(Self {
             supergraph,
             subgraphs,
-            inflight: Mutex::new(HashMap::new()),
+            queries: Arc::default(),
         })
     }
 
     /// Answers a request, sharing the answer of an identical query in
     /// flight. Only queries whose plan is cached are shared: a mutation
     /// must run once per request, and a first sighting is planned alone.
-    /// The work runs in its own task, so a client that goes away does
-    /// not cancel it for the others. `None` when that task died.
+    /// `None` when the shared work died.
     async fn answer(self: &Arc<Self>, request: GraphQLRequest) -> Option<Bytes> {
         let shareable = self
             .supergraph
@@ -73,53 +87,10 @@ impl RouterOnly {
             return Some(Bytes::from(executed.to_body()));
         }
         let key = request.key();
-        let mut answer = {
-            let mut inflight = lock(&self.inflight);
-            match inflight.get(&key) {
-                Some(answer) => answer.clone(),
-                None => {
-                    let (tx, rx) = watch::channel(None);
-                    inflight.insert(key.clone(), rx.clone());
-                    let router = Arc::clone(self);
-                    tokio::spawn(async move {
-                        let done = Done {
-                            router: &router,
-                            key,
-                        };
-                        let executed = run(done.router, request, &**done.router).await;
-                        // Forgotten before it is told, so a query arriving
-                        // from now on is answered afresh.
-                        drop(done);
-                        let _ = tx.send(Some(Bytes::from(executed.to_body())));
-                    });
-                    rx
-                }
-            }
-        };
-        answer
-            .wait_for(Option::is_some)
-            .await
-            .ok()
-            .and_then(|body| body.clone())
+        let router = Arc::clone(self);
+        let work = async move { Bytes::from(run(&router, request, &*router).await.to_body()) };
+        self.queries.share(key, work).await
     }
-}
-
-/// Forgets a shared query when its work ends, however it ends: a task
-/// that panics must not leave later identical queries waiting on it.
-struct Done<'a> {
-    router: &'a Arc<RouterOnly>,
-    key: String,
-}
-
-impl Drop for Done<'_> {
-    fn drop(&mut self) {
-        lock(&self.router.inflight).remove(&self.key);
-    }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    // The map holds no invariant a panic elsewhere could break.
-    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl Transport for RouterOnly {
@@ -128,9 +99,21 @@ impl Transport for RouterOnly {
         request: SubgraphRequest<'a>,
     ) -> BoxFuture<'a, Result<SubgraphResponse, TransportError>> {
         Box::pin(async move {
-            match self.subgraphs.get(request.subgraph) {
-                Some(subgraph) => subgraph.send(&request, Default::default()).await,
-                None => Err(TransportError::Unknown),
+            let Some(subgraph) = self.subgraphs.get(request.subgraph) else {
+                return Err(TransportError::Unknown);
+            };
+            if request.mutation {
+                return subgraph.http.send(&request, HeaderMap::new()).await;
+            }
+            let body = Bytes::from(request_body(request.query, &request.variables));
+            let http = Arc::clone(&subgraph.http);
+            let call = {
+                let body = body.clone();
+                async move { http.fetch(body, HeaderMap::new()).await }
+            };
+            match subgraph.calls.share(body, call).await {
+                Some(answer) => subgraph.http.read(&answer?),
+                None => Err(TransportError::Unreachable),
             }
         })
     }

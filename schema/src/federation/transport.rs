@@ -82,7 +82,7 @@ impl SubgraphResponse {
 
 /// Why a subgraph could not be asked or did not answer. The message is
 /// safe to show a client; the cause stays in the transport's logs.
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error)]
 pub enum TransportError {
     /// The subgraph answered with a non-2xx status.
     #[error("the subgraph answered HTTP {0}")]

@@ -154,3 +154,25 @@ async fn mutations_run_once_per_request() {
     counts.sort_by_key(|c| c.as_u64());
     assert_eq!(counts, (2..=6).map(|n| json!(n)).collect::<Vec<_>>());
 }
+
+#[tokio::test]
+async fn distinct_queries_share_identical_subgraph_calls_in_flight() {
+    let (subgraph_url, calls) = subgraph().await;
+    let url = router(&subgraph_url).await;
+    // `tag` (a variable the operation does not declare) makes every
+    // client request distinct, but the subgraph is only sent what the
+    // operation uses: the same call each time.
+    let ask_with = |tag: i64| json!({ "query": ECHO, "variables": { "word": "hi", "tag": tag } });
+    ask_many(&url, vec![ask_with(0)]).await;
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+
+    let answers = ask_many(&url, (1..=10).map(ask_with).collect()).await;
+    assert!(answers
+        .iter()
+        .all(|a| *a == json!({ "data": { "echo": "hi" } })));
+    assert_eq!(
+        calls.load(Ordering::SeqCst),
+        2,
+        "ten distinct queries in flight, one identical subgraph call"
+    );
+}
