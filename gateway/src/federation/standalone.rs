@@ -25,7 +25,7 @@ use reqwest::header::HeaderMap;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use super::http::{request_body, HttpOptions, HttpSubgraph, RawAnswer};
+use super::http::{request_body, HttpOptions, HttpSubgraph};
 use super::inflight::InFlight;
 use super::FederationError;
 
@@ -42,10 +42,11 @@ pub struct RouterOnly {
 /// A subgraph and the calls to it in flight, by request body: an
 /// identical call (the same operation with the same variables, which is
 /// what nested plans send for every client asking the same thing) waits
-/// for that answer instead of being sent again. Mutations never share.
+/// for that answer instead of being sent again, and gets a copy of it
+/// already read. Mutations never share.
 struct Subgraph {
     http: Arc<HttpSubgraph>,
-    calls: Arc<InFlight<Bytes, Result<RawAnswer, TransportError>>>,
+    calls: Arc<InFlight<Bytes, Result<Arc<SubgraphResponse>, TransportError>>>,
 }
 
 impl RouterOnly {
@@ -109,10 +110,14 @@ impl Transport for RouterOnly {
             let http = Arc::clone(&subgraph.http);
             let call = {
                 let body = body.clone();
-                async move { http.fetch(body, HeaderMap::new()).await }
+                async move {
+                    let answer = http.fetch(body, HeaderMap::new()).await?;
+                    http.read(&answer).map(Arc::new)
+                }
             };
             match subgraph.calls.share(body, call).await {
-                Some(answer) => subgraph.http.read(&answer?),
+                // Each caller merges its own copy into its own response.
+                Some(answer) => answer.map(|shared| SubgraphResponse::clone(&shared)),
                 None => Err(TransportError::Unreachable),
             }
         })

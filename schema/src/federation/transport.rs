@@ -24,7 +24,7 @@ pub struct SubgraphRequest<'a> {
 
 /// What a subgraph answered. `data` is `None` when it sent none (or
 /// `null`).
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct SubgraphResponse {
     /// The subgraph's `data`.
     pub data: Option<Data>,
