@@ -301,6 +301,10 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             roles,
         }) => {
             let master = MasterKey::load_or_create(&settings.auth.master_key_file, false)?;
+            // Minting needs the keyring, not the subgraphs: without this the
+            // command would start composing a supergraph it never serves.
+            let mut settings = settings;
+            settings.federation.subgraphs.clear();
             let state = App::build(settings, master).await?;
             let ttl = Duration::from_secs(ttl_secs.unwrap_or(state.settings.auth.token_ttl_secs));
             let token = mint(&state, &tenant, &email, &roles, ttl).await?;

@@ -177,7 +177,14 @@ impl Federation {
             }
         })
         .await
-        .map_err(|_| FederationError::Composition(vec!["composition panicked".into()]))??;
+        .map_err(|e| {
+            let why = if e.is_cancelled() {
+                "composition was cancelled (the gateway is stopping)"
+            } else {
+                "composition panicked"
+            };
+            FederationError::Composition(vec![why.into()])
+        })??;
         *self.active.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(composed));
         *self.composed_from.lock().unwrap_or_else(|e| e.into_inner()) = sources;
         tracing::info!(
