@@ -7,6 +7,8 @@
 
 mod data;
 mod entities;
+mod errors;
+mod represent;
 
 use std::sync::Mutex;
 
@@ -21,6 +23,7 @@ use super::transport::{BoxFuture, SubgraphRequest, SubgraphResponse, Transport, 
 use super::tree::{Data, Object};
 use super::types::SchemaIndex;
 use entities::EntityBatch;
+use errors::{failed_at, first_root_key, malformed, tag, EntitiesAt};
 
 /// The state of one operation's execution.
 pub struct Execution<'a> {
@@ -353,93 +356,4 @@ impl<'a> Execution<'a> {
             }
         }
     }
-}
-
-/// The error for an `_entities` answer that did not fit what was sent.
-fn malformed(unmerged: entities::Unmerged, subgraph: &str) -> GraphQLError {
-    failed_at(
-        &TransportError::Malformed(unmerged.why),
-        subgraph,
-        unmerged.at.as_ref(),
-    )
-}
-
-/// Adds the subgraph's name to an error it returned.
-fn tag(error: GraphQLError, subgraph: &str) -> GraphQLError {
-    error.with_extension("serviceName", Value::String(subgraph.into()))
-}
-
-/// A transport failure, placed at the first response path the fetch was
-/// for.
-fn failed_at(
-    error: &TransportError,
-    subgraph: &str,
-    at: Option<&Vec<PathSegment>>,
-) -> GraphQLError {
-    let mut e = error.to_graphql(subgraph);
-    if let Some(at) = at {
-        e.path = Some(at.clone());
-    }
-    e
-}
-
-/// Where the entities of an `_entities` call sit in the response, for
-/// the errors the subgraph returned about them.
-struct EntitiesAt<'a> {
-    schema: &'a SchemaIndex,
-    data: &'a Data,
-    subgraph: &'a str,
-}
-
-impl EntitiesAt<'_> {
-    /// Rewrites an error about `<field>[i]…` (the `_entities` list) to the
-    /// response paths of the entities behind representation `i`.
-    fn error(&self, error: GraphQLError, field: &str, batch: &EntityBatch) -> Vec<GraphQLError> {
-        let error = tag(error, self.subgraph);
-        let (index, rest) = match error.path.as_deref() {
-            Some([PathSegment::Key(k), PathSegment::Index(i), rest @ ..]) if k == field => {
-                (*i, rest.to_vec())
-            }
-            _ => {
-                // No usable path: the error is about the whole fetch.
-                let mut error = error;
-                error.path = batch.first_path(self.schema, self.data);
-                return vec![error];
-            }
-        };
-        let paths = batch.paths_of(self.schema, self.data, index);
-        if paths.is_empty() {
-            let mut error = error;
-            error.path = None;
-            return vec![error];
-        }
-        paths
-            .into_iter()
-            .map(|mut p| {
-                p.extend(rest.iter().cloned());
-                GraphQLError {
-                    path: Some(p),
-                    ..error.clone()
-                }
-            })
-            .collect()
-    }
-}
-
-/// The response key of the first root field a fetch selects.
-fn first_root_key(fetch: &FetchNode) -> Option<String> {
-    use hive_router_query_planner::ast::selection_item::SelectionItem;
-    fetch
-        .operation
-        .document
-        .operation
-        .selection_set
-        .items
-        .iter()
-        .find_map(|item| match item {
-            SelectionItem::Field(f) if f.name != "__typename" => {
-                Some(f.alias.clone().unwrap_or_else(|| f.name.clone()))
-            }
-            _ => None,
-        })
 }
