@@ -149,3 +149,57 @@ pub trait Transport: Send + Sync {
         request: SubgraphRequest<'a>,
     ) -> BoxFuture<'a, Result<SubgraphResponse, TransportError>>;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refusal(body: &str) -> Option<&'static str> {
+        match SubgraphResponse::from_json(body.as_bytes()) {
+            Err(TransportError::Malformed(why)) => Some(why),
+            Err(other) => panic!("{body}: not a malformed-response error: {other}"),
+            Ok(_) => None,
+        }
+    }
+
+    #[test]
+    fn each_kind_of_bad_body_is_named() {
+        assert_eq!(refusal("<html>"), Some("the body is not JSON"));
+        assert_eq!(refusal("{\"data\": "), Some("the body is not JSON"));
+        assert_eq!(refusal("[1]"), Some("the body is not a JSON object"));
+        assert_eq!(refusal("  \"data\""), Some("the body is not a JSON object"));
+        assert_eq!(
+            refusal(r#"{"data":{},"data":{}}"#),
+            Some("the body is not a GraphQL response")
+        );
+        assert_eq!(refusal(r#"{"data":5}"#), Some("`data` is not an object"));
+        assert_eq!(refusal(r#"{"errors":{}}"#), Some("`errors` is not a list"));
+        assert_eq!(
+            refusal(r#"{"extensions":{}}"#),
+            Some("neither `data` nor `errors`")
+        );
+        assert_eq!(
+            refusal(r#"{"data":null,"errors":[]}"#),
+            Some("neither `data` nor `errors`")
+        );
+    }
+
+    #[test]
+    fn data_and_errors_are_read() {
+        let response = SubgraphResponse::from_json(
+            br#" {"data":{"b":1,"a":{"x":[true]}},"errors":[{"message":"partly"}],"extensions":{}}"#,
+        )
+        .expect("a GraphQL response");
+        let data = response.data.expect("data");
+        let object = data.as_object().expect("an object");
+        assert_eq!(object.get("b"), Some(&Data::Number(1.into())));
+        assert!(object.get("a").and_then(Data::as_object).is_some());
+        assert_eq!(response.errors.len(), 1);
+        assert_eq!(response.errors[0].message, "partly");
+        // Only errors: data stays absent.
+        let only_errors =
+            SubgraphResponse::from_json(br#"{"data":null,"errors":[{"message":"no"}]}"#)
+                .expect("a GraphQL response");
+        assert!(only_errors.data.is_none());
+    }
+}

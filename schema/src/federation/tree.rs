@@ -110,6 +110,8 @@ impl Data {
     }
 }
 
+/// For tests, which write their data as `json!`.
+#[cfg(test)]
 impl From<Value> for Data {
     fn from(value: Value) -> Self {
         match value {

@@ -14,6 +14,7 @@
 //! without a tenant is the gateway's own composition call: it may read
 //! `_service` and nothing else.
 
+use async_graphql::ServerError;
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{header, HeaderMap};
@@ -48,9 +49,7 @@ pub async fn execute(
         .map_err(|e| HttpError::BadRequest(format!("the body is not a GraphQL request: {e}")))?;
 
     if let Err(e) = request.parsed_query() {
-        let mut response = async_graphql::Response::from_errors(vec![e]);
-        tag_uncoded(&mut response, "GRAPHQL_PARSE_FAILED");
-        return Ok(respond(response, false, false));
+        return Ok(refused(e, "GRAPHQL_PARSE_FAILED"));
     }
 
     let Some(principal) = principal else {
@@ -72,7 +71,8 @@ pub async fn execute(
     let limits = app.governance.limits_of(&app.db, principal.tenant).await;
     let (_permit, share) = match app.governance.hold(principal.tenant, &limits.limits).await {
         Ok(held) => held,
-        Err(full) => return Ok(overloaded(full.0)),
+        // The tenant's bulkhead here is full: the operation does not run.
+        Err(full) => return Ok(refused(ServerError::new(full.0, None), "OVERLOADED")),
     };
     let scope = app
         .db
@@ -109,17 +109,11 @@ pub async fn execute(
     Ok(respond(response, false, false))
 }
 
-/// The tenant's bulkhead here is full: the operation did not run.
-fn overloaded(why: &'static str) -> Response {
-    let mut error = async_graphql::ServerError::new(why, None);
-    let mut extensions = async_graphql::ErrorExtensionValues::default();
-    extensions.set("code", "OVERLOADED");
-    error.extensions = Some(extensions);
-    respond(
-        async_graphql::Response::from_errors(vec![error]),
-        false,
-        false,
-    )
+/// An operation that did not run, as a GraphQL error with `code`.
+fn refused(error: ServerError, code: &str) -> Response {
+    let mut response = async_graphql::Response::from_errors(vec![error]);
+    tag_uncoded(&mut response, code);
+    respond(response, false, false)
 }
 
 /// The bearer token, verified as a subgraph token for `platform`. Every
