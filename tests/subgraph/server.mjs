@@ -309,6 +309,8 @@ const MODES = {
         addLeak(value);
       }
       result.data.otherTenant = { tenant: 'other-tenant', secret: LEAK, locations: [{ id: 'other-location', leaked: LEAK }] };
+      result.data.__schema = { queryType: { name: LEAK } };
+      result.data.__type = { name: LEAK };
     }
     send(res, 200, result);
   },

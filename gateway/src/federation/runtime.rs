@@ -12,7 +12,6 @@ use std::time::Duration;
 use prep_auth::{SubgraphClaims, TokenService};
 use prep_schema::cost::CostModel;
 use prep_schema::federation::compose::{compose, SubgraphSource};
-use prep_schema::federation::introspection;
 use prep_schema::federation::{Data, GraphQLError, Prepared, SubgraphRequest, Supergraph};
 use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION};
 use serde_json::Map;
@@ -30,10 +29,6 @@ pub struct Active {
     pub supergraph: Arc<Supergraph>,
     /// Query cost over the whole federated API.
     pub cost_model: CostModel,
-    /// Answers introspection of the whole federated API (`None` if its
-    /// SDL could not be turned into a schema: the gateway's own schema
-    /// answers then).
-    pub introspection: Option<async_graphql::dynamic::Schema>,
 }
 
 /// Where one operation goes.
@@ -164,15 +159,9 @@ impl Federation {
                         "the composed API cannot be costed: {e}"
                     )])
                 })?;
-                let introspection = introspection::schema_of(supergraph.api_sdl())
-                    .map_err(|e| {
-                        tracing::warn!(error = %e, "the composed API cannot be introspected; introspection shows the gateway's own schema");
-                    })
-                    .ok();
                 Ok(Active {
                     supergraph: Arc::new(supergraph),
                     cost_model,
-                    introspection,
                 })
             }
         })
@@ -250,8 +239,11 @@ impl Federation {
             }
         };
         match prepared {
+            // Introspection shows the whole federated API, which only the
+            // supergraph knows.
             Ok(p)
                 if self.platform_in_process()
+                    && !p.introspects()
                     && p.subgraphs().iter().all(|s| s == LOCAL_SUBGRAPH) =>
             {
                 Route::Local

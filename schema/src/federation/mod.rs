@@ -55,6 +55,9 @@ pub struct Supergraph {
     plans: PlanCache,
     sdl: String,
     api_sdl: String,
+    /// Answers introspection of the public API (`None` if the API could
+    /// not be turned into a schema; introspecting operations are refused).
+    introspection: Option<async_graphql::dynamic::Schema>,
 }
 
 impl std::fmt::Debug for Supergraph {
@@ -78,6 +81,9 @@ impl Supergraph {
         .map_err(|e| SupergraphError::Planner(e.to_string()))?;
         let schema = SchemaIndex::new(&document, &planner.consumer_schema.document);
         let api_sdl = planner.consumer_schema.document.to_string();
+        let introspection = introspection::schema_of(&api_sdl)
+            .map_err(|e| tracing::warn!(error = %e, "the supergraph's API cannot be introspected"))
+            .ok();
         Ok(Self {
             planner,
             schema,
@@ -85,6 +91,7 @@ impl Supergraph {
             plans: PlanCache::new(PLAN_CACHE_SIZE),
             sdl: sdl.to_owned(),
             api_sdl,
+            introspection,
         })
     }
 
@@ -107,6 +114,11 @@ impl Supergraph {
     /// without `@inaccessible` parts.
     pub fn api_sdl(&self) -> &str {
         &self.api_sdl
+    }
+
+    /// Whether introspecting operations can be answered.
+    pub fn introspectable(&self) -> bool {
+        self.introspection.is_some()
     }
 
     /// The plan for an operation, from the cache when this text was seen.
@@ -144,6 +156,8 @@ impl Supergraph {
             .variable_definitions
             .as_deref()
             .unwrap_or_default();
+        // Introspection reads the variables as the client sent them.
+        let raw = prepared.introspection.as_ref().map(|_| variables.clone());
         let variables = match variables::coerce(&self.schema, definitions, variables) {
             Ok(v) => v,
             Err(errors) => return Executed::failed(errors),
@@ -151,14 +165,67 @@ impl Supergraph {
         let execution =
             exec::Execution::new(&self.schema, &variables, transport, prepared.mutation);
         let (data, mut errors) = execution.run(prepared.plan.node.as_ref()).await;
+        let introspected = match (&prepared.introspection, raw) {
+            (Some(part), Some(raw)) => self.introspect(part, raw, &mut errors).await,
+            _ => Vec::new(),
+        };
         let data = project::project(
             &self.schema,
             &prepared.root_type,
             &prepared.operation.selection_set.items,
             &data,
+            &introspected,
             &variables,
             &mut errors,
         );
         Executed { data, errors }
+    }
+
+    /// Answers the operation's introspection fields: JSON text by
+    /// response key, in the client's field order. Only the gateway answers
+    /// introspection; whatever a subgraph put under these keys is never
+    /// read.
+    async fn introspect(
+        &self,
+        part: &prepare::Introspection,
+        variables: Map<String, Value>,
+        errors: &mut Vec<GraphQLError>,
+    ) -> Vec<(String, String)> {
+        let Some(schema) = &self.introspection else {
+            errors.push(GraphQLError::new(
+                "The API cannot be introspected",
+                "INTROSPECTION_DISABLED",
+            ));
+            return Vec::new();
+        };
+        let mut request = async_graphql::Request::new(&*part.query).variables(
+            async_graphql::Variables::from_json(Value::Object(variables)),
+        );
+        if let Some(name) = &part.operation_name {
+            request = request.operation_name(&**name);
+        }
+        let response = schema.execute(request).await;
+        errors.extend(response.errors.into_iter().map(|e| GraphQLError {
+            locations: (!e.locations.is_empty()).then(|| {
+                e.locations
+                    .iter()
+                    .map(|p| response::Location {
+                        line: p.line,
+                        column: p.column,
+                    })
+                    .collect()
+            }),
+            ..GraphQLError::new(e.message, "GRAPHQL_VALIDATION_FAILED")
+        }));
+        let async_graphql::Value::Object(mut answered) = response.data else {
+            return Vec::new();
+        };
+        part.keys
+            .iter()
+            .filter_map(|key| {
+                let value = answered.shift_remove(key.as_str())?;
+                Some((key.clone(), serde_json::to_string(&value).ok()?))
+            })
+            .collect()
     }
 }

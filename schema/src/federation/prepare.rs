@@ -37,6 +37,20 @@ pub struct Prepared {
     /// Whether the operation is a mutation.
     pub mutation: bool,
     subgraphs: Vec<String>,
+    /// The introspection the operation asks for, answered beside the plan.
+    pub(crate) introspection: Option<Introspection>,
+}
+
+/// The part of an operation the planner cannot plan: its root `__schema`
+/// and `__type` fields. The client's own document runs against the
+/// introspection-only schema (which answers every other field with null
+/// without resolving it), and the answers under these response keys join
+/// the plan's data before projection.
+#[derive(Debug)]
+pub(crate) struct Introspection {
+    pub(crate) query: Box<str>,
+    pub(crate) operation_name: Option<Box<str>>,
+    pub(crate) keys: Vec<String>,
 }
 
 impl Prepared {
@@ -48,6 +62,12 @@ impl Prepared {
     /// The subgraphs the plan calls, each once, in plan order.
     pub fn subgraphs(&self) -> &[String] {
         &self.subgraphs
+    }
+
+    /// Whether the operation introspects the schema (`__schema`,
+    /// `__type`), which a gateway may allow only some clients.
+    pub fn introspects(&self) -> bool {
+        self.introspection.is_some()
     }
 }
 
@@ -176,7 +196,10 @@ pub fn prepare(
             OperationKind::Mutation => planner.supergraph.mutation_type.clone().unwrap_or_default(),
             _ => planner.supergraph.query_type.clone(),
         };
-        let plan = if typename_only(&operation.selection_set.items) {
+        let mut for_planner = operation.clone();
+        let mut keys = Vec::new();
+        take_introspection(&mut for_planner.selection_set.items, &mut keys);
+        let plan = if typename_only(&for_planner.selection_set.items) {
             // `{ __typename }` is answered here; no subgraph needs asking.
             QueryPlan {
                 kind: "QueryPlan",
@@ -185,7 +208,7 @@ pub fn prepare(
         } else {
             planner
                 .plan_from_normalized_operation(
-                    &operation,
+                    &for_planner,
                     PlannerOverrideContext::default(),
                     &CancellationToken::with_timeout(PLAN_TIMEOUT),
                 )
@@ -203,6 +226,11 @@ pub fn prepare(
             root_type,
             mutation: kind == OperationKind::Mutation,
             operation,
+            introspection: (!keys.is_empty()).then(|| Introspection {
+                query: query.into(),
+                operation_name: operation_name.map(Into::into),
+                keys,
+            }),
         })
     }))
     .map_err(|_| {
@@ -217,6 +245,31 @@ pub fn prepare(
     Ok(prepared)
 }
 
+/// Takes introspection's root fields out of `items` (and out of the
+/// inline fragments among them, dropping any left empty), collecting their
+/// response keys.
+fn take_introspection(items: &mut Vec<SelectionItem>, keys: &mut Vec<String>) {
+    items.retain_mut(|item| match item {
+        SelectionItem::Field(f) if is_introspection(&f.name) => {
+            let key = f.alias.as_ref().unwrap_or(&f.name);
+            if !keys.contains(key) {
+                keys.push(key.clone());
+            }
+            false
+        }
+        SelectionItem::InlineFragment(fragment) => {
+            take_introspection(&mut fragment.selections.items, keys);
+            !fragment.selections.items.is_empty()
+        }
+        _ => true,
+    });
+}
+
+/// Whether a root field is introspection's (which the planner cannot plan).
+pub(crate) fn is_introspection(field: &str) -> bool {
+    matches!(field, "__schema" | "__type")
+}
+
 fn typename_only(items: &[SelectionItem]) -> bool {
     items.iter().all(|item| match item {
         SelectionItem::Field(f) => f.name == "__typename",
@@ -224,3 +277,6 @@ fn typename_only(items: &[SelectionItem]) -> bool {
         SelectionItem::FragmentSpread(_) => false,
     })
 }
+
+#[cfg(test)]
+mod tests;

@@ -29,11 +29,13 @@ pub fn project(
     root_type: &str,
     selections: &[SelectionItem],
     data: &Data,
+    introspected: &[(String, String)],
     variables: &Map<String, Value>,
     errors: &mut Vec<GraphQLError>,
 ) -> String {
     let mut p = Projector {
         schema,
+        introspected,
         variables,
         report_nulls: errors.is_empty(),
         errors,
@@ -53,6 +55,8 @@ pub fn project(
 
 struct Projector<'a> {
     schema: &'a SchemaIndex,
+    /// Introspection's answers by response key, as JSON text.
+    introspected: &'a [(String, String)],
     variables: &'a Map<String, Value>,
     /// Whether a null in a non-null position should be reported: only
     /// when no subgraph has already said why data is missing.
@@ -214,8 +218,16 @@ impl<'a> Projector<'a> {
                 continue;
             }
             let Some(ty) = field.ty else {
+                // Introspection's answer is already shaped for the
+                // client's selections (async-graphql projected it).
+                let answer = self
+                    .introspected
+                    .iter()
+                    .find(|(key, _)| key == field.key)
+                    .filter(|_| super::prepare::is_introspection(&field.first.name));
                 // Validation keeps unknown fields out; be safe regardless.
-                self.out.extend_from_slice(b"null");
+                let text = answer.map_or("null", |(_, text)| text.as_str());
+                self.out.extend_from_slice(text.as_bytes());
                 continue;
             };
             self.path.push(Step::Key(field.key));

@@ -110,6 +110,30 @@ impl Data {
     }
 }
 
+/// An async-graphql answer (in-process subgraphs, introspection) without
+/// a detour through JSON text.
+impl From<async_graphql::Value> for Data {
+    fn from(value: async_graphql::Value) -> Self {
+        use async_graphql::Value as V;
+        match value {
+            V::Null => Data::Null,
+            V::Boolean(b) => Data::Bool(b),
+            V::Number(n) => Data::Number(n),
+            V::String(s) => Data::String(s.into()),
+            V::Enum(e) => Data::String(e.as_str().into()),
+            V::Binary(bytes) => {
+                Data::List(bytes.iter().map(|b| Data::Number((*b).into())).collect())
+            }
+            V::List(items) => Data::List(items.into_iter().map(Data::from).collect()),
+            V::Object(map) => Data::Object(Object::from_entries(
+                map.into_iter()
+                    .map(|(k, v)| (k.as_str().into(), v.into()))
+                    .collect(),
+            )),
+        }
+    }
+}
+
 /// For tests, which write their data as `json!`.
 #[cfg(test)]
 impl From<Value> for Data {

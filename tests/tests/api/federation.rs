@@ -214,17 +214,86 @@ async fn a_local_only_operation_never_calls_the_subgraph() {
         !roots.iter().any(|n| n.starts_with('_')),
         "no federation machinery: {roots:?}"
     );
-    // mixed with data fields it cannot be planned (docs/federation.md)
+    assert_eq!(requests(&f.subgraph).await, before);
+}
+
+#[tokio::test]
+async fn introspection_and_data_in_one_operation_are_answered_together_in_the_clients_order() {
+    let f = federated(None, json!({})).await;
+    let a = f.app.seeded_tenant("fed-mixed").await;
+    let query = r#"query Mixed($name: String!) {
+        locations(first: 1) { nodes { id healthScore } }
+        schema: __schema { queryType { name } }
+        ... on Query { bulletins: regulatoryBulletins(first: 1) { title } __typename }
+        location: __type(name: $name) { name kind fields { name } }
+        missing: __type(name: "Nope") { name }
+    }"#;
+    let r = f
+        .app
+        .graphql(&a.token, query, json!({ "name": "Location" }))
+        .await;
+    assert!(r.body["errors"].is_null(), "{}", r.body);
+    let data = r.data();
+    let keys: Vec<&String> = data.as_object().expect("data").keys().collect();
+    assert_eq!(
+        keys,
+        [
+            "locations",
+            "schema",
+            "bulletins",
+            "__typename",
+            "location",
+            "missing"
+        ]
+    );
+    let node = &data["locations"]["nodes"][0];
+    assert_eq!(
+        node["healthScore"],
+        health_score(node["id"].as_str().expect("id"))
+    );
+    assert_eq!(data["schema"], json!({ "queryType": { "name": "Query" } }));
+    assert_eq!(data["bulletins"].as_array().map(Vec::len), Some(1));
+    assert_eq!(data["__typename"], "Query");
+    assert_eq!(data["location"]["kind"], "OBJECT");
+    let fields: Vec<&str> = data["location"]["fields"]
+        .as_array()
+        .expect("fields")
+        .iter()
+        .filter_map(|f| f["name"].as_str())
+        .collect();
+    for field in ["name", "healthScore", "notices"] {
+        assert!(fields.contains(&field), "{field} in {fields:?}");
+    }
+    assert!(data["missing"].is_null());
+
+    // A variable introspection reads is checked like any other.
+    let r = f.app.graphql(&a.token, query, json!({})).await;
+    assert_eq!(codes(&r.body), ["BAD_USER_INPUT"], "{}", r.body);
+}
+
+#[tokio::test]
+async fn introspection_that_is_off_is_refused_before_any_subgraph_is_called() {
+    let f = federated_with(None, json!({}), |s| s.graphql.introspection = false).await;
+    let a = f.app.seeded_tenant("fed-no-introspection").await;
+    let before = requests(&f.subgraph).await;
+    for query in [
+        "{ __schema { queryType { name } } }",
+        "{ __type(name: \"Location\") { name } regulatoryBulletins { title } }",
+    ] {
+        let r = f.app.graphql(&a.token, query, json!({})).await;
+        assert_eq!(codes(&r.body), ["INTROSPECTION_DISABLED"], "{}", r.body);
+        assert!(r.body["data"].is_null(), "{}", r.body);
+    }
+    assert_eq!(requests(&f.subgraph).await, before);
     let r = f
         .app
         .graphql(
             &a.token,
-            "{ __schema { queryType { name } } locations(first: 1) { nodes { id } } }",
+            "{ __typename regulatoryBulletins { title } }",
             json!({}),
         )
         .await;
-    assert_eq!(codes(&r.body), ["QUERY_PLANNING_FAILED"], "{}", r.body);
-    assert_eq!(requests(&f.subgraph).await, before);
+    assert!(r.body["errors"].is_null(), "{}", r.body);
 }
 
 #[tokio::test]
@@ -282,6 +351,21 @@ async fn another_tenant_cannot_reach_or_detect_the_first_ones_data_through_the_s
 async fn what_a_subgraph_adds_beyond_the_plan_never_reaches_the_client() {
     let f = federated(Some("inject"), json!({})).await;
     let a = f.app.seeded_tenant("fed-inject").await;
+    // Only the gateway answers introspection, even where a subgraph's
+    // root answer carries introspection's keys.
+    let r = f
+        .app
+        .graphql(
+            &a.token,
+            "{ regulatoryBulletins(first: 1) { title } __schema { queryType { name } } __type(name: \"Notice\") { name } }",
+            json!({}),
+        )
+        .await;
+    let text = r.body.to_string();
+    assert!(!text.contains("secret-of-other-tenant"), "{text}");
+    assert_eq!(r.data()["__schema"]["queryType"]["name"], "Query", "{text}");
+    assert_eq!(r.data()["__type"]["name"], "Notice", "{text}");
+
     let r = f.app.graphql(&a.token, JOINED, json!({})).await;
     let text = r.body.to_string();
     assert!(!text.contains("secret-of-other-tenant"), "{text}");

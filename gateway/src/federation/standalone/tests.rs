@@ -179,3 +179,40 @@ async fn distinct_queries_share_identical_subgraph_calls_in_flight() {
         "ten distinct queries in flight, one identical subgraph call"
     );
 }
+
+#[tokio::test]
+async fn introspection_is_answered_beside_the_data_without_calling_the_subgraph_for_it() {
+    let (subgraph_url, calls) = subgraph().await;
+    let url = router(&subgraph_url).await;
+    let client = reqwest::Client::new();
+    let answer = ask(
+        &client,
+        &url,
+        json!({
+            "query": r#"query($word: String!) { __type(name: "Query") { fields { name } } echo(word: $word) }"#,
+            "variables": { "word": "hi" },
+        }),
+    )
+    .await;
+    assert_eq!(
+        answer,
+        json!({ "data": { "__type": { "fields": [{ "name": "echo" }] }, "echo": "hi" } })
+    );
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+
+    let answer = ask(
+        &client,
+        &url,
+        json!({ "query": "{ __schema { mutationType { name } } }" }),
+    )
+    .await;
+    assert_eq!(
+        answer,
+        json!({ "data": { "__schema": { "mutationType": { "name": "Mutation" } } } })
+    );
+    assert_eq!(
+        calls.load(Ordering::SeqCst),
+        1,
+        "introspection alone calls no one"
+    );
+}

@@ -17,7 +17,7 @@ use prep_resolvers::ids::NodeType;
 use prep_resolvers::rate_limit::Budget;
 use prep_resolvers::RequestContext;
 use prep_schema::federation::{
-    BoxFuture, Data, Executed, GraphQLError, Object, Prepared, SubgraphRequest, SubgraphResponse,
+    BoxFuture, Data, Executed, GraphQLError, Prepared, SubgraphRequest, SubgraphResponse,
 };
 use prep_schema::SubgraphSchema;
 use prep_tenancy::TenantScope;
@@ -74,7 +74,7 @@ impl LocalSubgraph for InProcess<'_> {
             let response = self.schema.execute(call).await;
             let data = match response.data {
                 async_graphql::Value::Null => None,
-                data => Some(to_data(data)),
+                data => Some(Data::from(data)),
             };
             let errors = response
                 .errors
@@ -93,26 +93,6 @@ impl LocalSubgraph for InProcess<'_> {
                 .collect();
             SubgraphResponse { data, errors }
         })
-    }
-}
-
-/// An in-process answer as the executor's tree, without a detour
-/// through JSON text or `serde_json::Value`.
-fn to_data(value: async_graphql::Value) -> Data {
-    use async_graphql::Value as V;
-    match value {
-        V::Null => Data::Null,
-        V::Boolean(b) => Data::Bool(b),
-        V::Number(n) => Data::Number(n),
-        V::String(s) => Data::String(s.into()),
-        V::Enum(e) => Data::String(e.as_str().into()),
-        V::Binary(bytes) => Data::List(bytes.iter().map(|b| Data::Number((*b).into())).collect()),
-        V::List(items) => Data::List(items.into_iter().map(to_data).collect()),
-        V::Object(map) => Data::Object(Object::from_entries(
-            map.into_iter()
-                .map(|(k, v)| (k.as_str().into(), to_data(v)))
-                .collect(),
-        )),
     }
 }
 

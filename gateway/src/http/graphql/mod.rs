@@ -27,6 +27,7 @@ use axum::extract::State;
 use axum::http::{Extensions, HeaderMap};
 use axum::response::Response;
 use prep_resolvers::rate_limit::Budget;
+use prep_schema::federation::GraphQLError;
 use prep_tenancy::Claim;
 
 use super::authn::{authenticate, check_csrf, client_ip, request_id};
@@ -36,8 +37,8 @@ use crate::federation::runtime::Route;
 use crate::governance::Refusal;
 use crate::metrics::OperationLabels;
 use response::{
-    accepts_graphql_response, operation_type, queries_only, read_body, replay, require_json,
-    respond, tag_all, tag_uncoded, INTROSPECTION,
+    accepts_graphql_response, operation_type, read_body, replay, require_json, respond, tag_all,
+    tag_uncoded,
 };
 
 /// Refuses GET and other methods on `/graphql`.
@@ -93,7 +94,7 @@ pub async fn execute(
     let cost_model = federation
         .as_ref()
         .map_or(&app.governance.cost_model, |a| &a.cost_model);
-    let (operation, requested_cost, introspection) = match request.parsed_query() {
+    let (operation, requested_cost) = match request.parsed_query() {
         Ok(doc) => {
             if let Err(e) =
                 prep_schema::armour::check_document(doc, operation_name.as_deref(), &armour)
@@ -109,7 +110,6 @@ pub async fn execute(
             (
                 operation_type(doc, operation_name.as_deref()),
                 cost.requested,
-                queries_only(doc, operation_name.as_deref(), INTROSPECTION),
             )
         }
         Err(err) => {
@@ -202,7 +202,7 @@ pub async fn execute(
     // Planned only now, after admission: planning is CPU work a tenant
     // over its limits must not be able to buy.
     let route = match &app.federation {
-        Some(f) if !introspection => {
+        Some(f) => {
             let route = f.route(&request.query, operation_name.as_deref()).await;
             match principal
                 .access
@@ -215,7 +215,21 @@ pub async fn execute(
                 None => route,
             }
         }
-        _ => Route::Local,
+        None => Route::Local,
+    };
+    // The gateway's own schema refuses introspection itself where it is
+    // off; the supergraph's is refused here.
+    let route = match route {
+        Route::Federated(_, prepared)
+            if prepared.introspects()
+                && !(app.settings.graphql.introspection || limits.is_sandbox) =>
+        {
+            Route::Refused(vec![GraphQLError::new(
+                "Introspection is disabled",
+                "INTROSPECTION_DISABLED",
+            )])
+        }
+        route => route,
     };
     let attach = federated::Attach {
         app: &app,
@@ -232,19 +246,12 @@ pub async fn execute(
         }),
     };
     let doc = request.parsed_query().ok().cloned();
-    // Introspection shows the whole federated API where it is allowed (the
-    // gateway's own schema refuses it where it is not).
-    let federated_introspection = federation
-        .as_ref()
-        .and_then(|a| a.introspection.as_ref())
-        .filter(|_| introspection && (app.settings.graphql.introspection || limits.is_sandbox));
-    let mut response = match (&route, federated_introspection) {
-        (Route::Local, Some(api)) => api.execute(request).await,
-        (Route::Local, None) => schema.execute(attach.to(request)).await,
-        (Route::Federated(active, prepared), _) => {
+    let mut response = match &route {
+        Route::Local => schema.execute(attach.to(request)).await,
+        Route::Federated(active, prepared) => {
             federated::execute(&attach, active, prepared, &variables, &headers).await
         }
-        (Route::Refused(errors), _) => {
+        Route::Refused(errors) => {
             federated::to_response(prep_schema::federation::Executed::failed(errors.clone()))
         }
     };

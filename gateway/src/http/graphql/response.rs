@@ -80,10 +80,6 @@ pub(super) fn queries_only(doc: &ExecutableDocument, name: Option<&str>, fields:
     })
 }
 
-/// The root fields of introspection, which the gateway's own schema answers
-/// (the planner cannot plan them).
-pub(super) const INTROSPECTION: &[&str] = &["__schema", "__type", "__typename"];
-
 /// Codes every error (a request error is a validation failure, anything
 /// else uncoded is bad input); says whether it was a request error.
 pub(super) fn tag_all(response: &mut async_graphql::Response) -> bool {
