@@ -19,7 +19,7 @@ mod variables;
 
 use std::collections::BTreeMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use graphql_tools::validation::rules::default_rules_validation_plan;
 use graphql_tools::validation::validate::ValidationPlan;
@@ -55,9 +55,10 @@ pub struct Supergraph {
     plans: PlanCache,
     sdl: String,
     api_sdl: String,
-    /// Answers introspection of the public API (`None` if the API could
-    /// not be turned into a schema; introspecting operations are refused).
-    introspection: Option<async_graphql::dynamic::Schema>,
+    /// Answers introspection of the public API, built when an operation
+    /// first introspects (a router that is never introspected never holds
+    /// it); `None` if the API could not be turned into a schema.
+    introspection: OnceLock<Option<async_graphql::dynamic::Schema>>,
 }
 
 impl std::fmt::Debug for Supergraph {
@@ -81,9 +82,6 @@ impl Supergraph {
         .map_err(|e| SupergraphError::Planner(e.to_string()))?;
         let schema = SchemaIndex::new(&document, &planner.consumer_schema.document);
         let api_sdl = planner.consumer_schema.document.to_string();
-        let introspection = introspection::schema_of(&api_sdl)
-            .map_err(|e| tracing::warn!(error = %e, "the supergraph's API cannot be introspected"))
-            .ok();
         Ok(Self {
             planner,
             schema,
@@ -91,7 +89,7 @@ impl Supergraph {
             plans: PlanCache::new(PLAN_CACHE_SIZE),
             sdl: sdl.to_owned(),
             api_sdl,
-            introspection,
+            introspection: OnceLock::new(),
         })
     }
 
@@ -116,9 +114,16 @@ impl Supergraph {
         &self.api_sdl
     }
 
-    /// Whether introspecting operations can be answered.
-    pub fn introspectable(&self) -> bool {
-        self.introspection.is_some()
+    /// The introspection-only schema of the public API, built on first
+    /// use.
+    fn introspection(&self) -> Option<&async_graphql::dynamic::Schema> {
+        self.introspection
+            .get_or_init(|| {
+                introspection::schema_of(&self.api_sdl)
+                    .map_err(|e| tracing::error!(error = %e, "the supergraph's API cannot be introspected"))
+                    .ok()
+            })
+            .as_ref()
     }
 
     /// The plan for an operation, from the cache when this text was seen.
@@ -129,13 +134,18 @@ impl Supergraph {
         query: &str,
         operation_name: Option<&str>,
     ) -> Result<Arc<Prepared>, Vec<GraphQLError>> {
-        prepare::prepare(
+        let prepared = prepare::prepare(
             &self.planner,
             &self.validation,
             &self.plans,
             query,
             operation_name,
-        )
+        )?;
+        if prepared.introspects() {
+            // Built here, off the async runtime, rather than mid-request.
+            self.introspection();
+        }
+        Ok(prepared)
     }
 
     /// The cached plan for this text, if any.
@@ -191,10 +201,10 @@ impl Supergraph {
         variables: Map<String, Value>,
         errors: &mut Vec<GraphQLError>,
     ) -> Vec<(String, String)> {
-        let Some(schema) = &self.introspection else {
+        let Some(schema) = self.introspection() else {
             errors.push(GraphQLError::new(
                 "The API cannot be introspected",
-                "INTROSPECTION_DISABLED",
+                "INTERNAL_SERVER_ERROR",
             ));
             return Vec::new();
         };
