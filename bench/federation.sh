@@ -27,7 +27,8 @@
 #   [unset] artificial subgraph latency; BENCH_DIR [/tmp/gw-bench] work dir (results in
 #   $BENCH_DIR/run/); BENCH_TARGET_DIR [/tmp/gw-bench-target] cargo target dir for the subgraphs;
 #   BENCH_MIRROR bare git mirror of the benchmark repo; DISTINCT=1 makes every request distinct (a
-#   variable of its own: no in-flight sharing or dedupe applies); BUILD=1 builds prep-gateway
+#   variable of its own: no in-flight sharing or dedupe applies); INTROSPECT=1 adds
+#   `__type(name: "Query") { name kind }` to the query's root fields; BUILD=1 builds prep-gateway
 #   (SQLX_OFFLINE=true cargo build --release --locked -p prep-gateway).
 #
 # Method: the mirror is unpacked into $BENCH_DIR (its code is never copied into this repo) and its
@@ -125,10 +126,15 @@ const [k6, run] = process.argv.slice(2);
 const src = fs.readFileSync(k6, "utf8");
 const query = (src.match(/query:\s*`([\s\S]*?)`/) || [])[1];
 if (!query || !/query TestQuery/.test(query)) throw new Error(`no TestQuery in ${k6}`);
-fs.writeFileSync(`${run}/body.json`, JSON.stringify({ query }));
+// INTROSPECT=1: the same query with introspection among its root fields.
+const introspect = process.env.INTROSPECT === "1";
+const asked = introspect ? query.replace(/query TestQuery\s*\{/, '$& __type(name: "Query") { name kind }') : query;
+fs.writeFileSync(`${run}/body.json`, JSON.stringify({ query: asked }));
 const expected = (src.match(/const expectedStructure = (\{[\s\S]*?\n  \});/) || [])[1];
 if (!expected) throw new Error(`no expectedStructure in ${k6}`);
-fs.writeFileSync(`${run}/expected.json`, JSON.stringify(new Function(`return ${expected}`)(), null, 1));
+const want = new Function(`return ${expected}`)();
+if (introspect) want.data.__type = { name: "Query", kind: "OBJECT" };
+fs.writeFileSync(`${run}/expected.json`, JSON.stringify(want, null, 1));
 EOF
 
 # A correct answer: no "errors", and data equal to expected.json (same keys and values, lists of
