@@ -15,4 +15,5 @@ pub mod governance;
 pub mod http;
 pub mod metrics;
 pub mod reviewer;
+pub mod sandbox_end;
 pub mod telemetry;

@@ -16,6 +16,7 @@ mod idempotency;
 mod identity;
 pub mod quotas;
 mod reach;
+mod sandboxes;
 mod scope;
 mod tenant;
 mod tenants;

@@ -83,7 +83,16 @@ pub(super) async fn serve(mut settings: Settings, args: ServeArgs) -> Result<(),
         tokio::spawn(crate::reviewer::run(
             state.db.clone(),
             Duration::from_secs(interval),
-            stop_rx,
+            stop_rx.clone(),
+        ))
+    });
+    let sandbox = &state.settings.sandbox;
+    let sandbox_end = (sandbox.end_sweep_secs > 0 && args.subgraph.is_none()).then(|| {
+        tokio::spawn(crate::sandbox_end::run(
+            state.db.clone(),
+            Duration::from_secs(sandbox.end_sweep_secs),
+            Duration::from_secs(sandbox.token_ttl_secs),
+            stop_rx.clone(),
         ))
     });
     let grace = Duration::from_secs(state.settings.server.shutdown_grace_secs);
@@ -101,7 +110,7 @@ pub(super) async fn serve(mut settings: Settings, args: ServeArgs) -> Result<(),
     });
     server.await?;
     let _ = stop_tx.send(true);
-    if let Some(handle) = reviewer {
+    for handle in [reviewer, sandbox_end].into_iter().flatten() {
         let _ = tokio::time::timeout(grace, handle).await;
     }
     let _ = tokio::time::timeout(grace, state.db.close()).await;

@@ -70,6 +70,9 @@ pub struct SandboxSettings {
     pub key_ttl_days: u32,
     /// Sandboxes one address may create per hour.
     pub creations_per_hour: u32,
+    /// How often a replica deletes sandboxes that have ended (no live key,
+    /// the last token lapsed); 0 keeps them.
+    pub end_sweep_secs: u64,
 }
 
 /// Traffic governance settings.
@@ -301,6 +304,7 @@ impl Default for Settings {
                 token_ttl_secs: 8 * 3600,
                 key_ttl_days: 30,
                 creations_per_hour: 5,
+                end_sweep_secs: 3600,
             },
             limits: LimitsSettings {
                 redis: Some(prep_tenancy::quotas::RedisSettings::default()),
@@ -441,10 +445,14 @@ mod tests {
         s.database.max_connections = 0;
         s.server.public_url = "ftp://x".into();
         s.graphql.max_depth = 1000;
+        s.sandbox.end_sweep_secs = 8 * 86_400;
         let Err(ConfigError::Invalid(problems)) = s.validate() else {
             panic!("expected validation errors");
         };
-        assert_eq!(problems.len(), 4, "{problems:?}");
+        assert_eq!(problems.len(), 5, "{problems:?}");
+        assert!(problems
+            .iter()
+            .any(|p| p.starts_with("sandbox.end_sweep_secs")));
         assert!(problems
             .iter()
             .any(|p| p.starts_with("database.min_connections")));

@@ -246,6 +246,13 @@ impl Settings {
                 sb.creations_per_hour
             ),
         );
+        check(
+            sb.end_sweep_secs <= 7 * 86_400,
+            format!(
+                "sandbox.end_sweep_secs: must be at most 604800 (a week; 0 keeps ended sandboxes), got {}",
+                sb.end_sweep_secs
+            ),
+        );
         let l = &self.limits;
         for problem in l.tiers.problems("limits.tiers") {
             check(false, problem);

@@ -20,6 +20,11 @@ const DEFINER_ALLOW_LIST: &[&str] = &[
     // a sandbox key's sandbox tenant and developer, by the key's id (only
     // sandbox tenants answer); the caller compares the HMAC
     "sandbox_key_resolve",
+    // deletes one ended sandbox, owned by the tables' owner and bound by
+    // RLS to that sandbox, which it checks has ended
+    "sandbox_purge",
+    // ended sandboxes (no live key, the last token lapsed), ids only
+    "sandboxes_ended",
     // a SCIM token's tenant, by the token's id, before any tenant is known
     "scim_token_resolve",
     "session_resolve",
@@ -195,7 +200,7 @@ async fn security_definer_functions_are_allow_listed_with_fixed_search_path() {
     let admin = app.admin_pool().await;
     let definers: Vec<(String, Option<Vec<String>>)> = sqlx::query_as(
         "select proname::text, proconfig from pg_proc
-         where pronamespace = 'public'::regnamespace and prosecdef order by 1",
+         where pronamespace = 'public'::regnamespace and prosecdef order by proname::text collate \"C\"",
     )
     .fetch_all(&admin)
     .await

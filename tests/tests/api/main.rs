@@ -20,6 +20,7 @@ mod platform_apart;
 mod runtime_role;
 mod sandbox;
 mod sandbox_browser;
+mod sandbox_end;
 mod scim_edge;
 mod scim_groups;
 mod scim_rfc;

@@ -7,7 +7,11 @@ use prep_tests::connectors::Call;
 use prep_tests::TestApp;
 use serde_json::{json, Value};
 
-async fn post_json(app: &TestApp, path: &str, bearer: Option<&str>) -> (StatusCode, Value) {
+pub(crate) async fn post_json(
+    app: &TestApp,
+    path: &str,
+    bearer: Option<&str>,
+) -> (StatusCode, Value) {
     let mut req = Request::post(path).header(header::CONTENT_TYPE, "application/json");
     if let Some(b) = bearer {
         req = req.header(header::AUTHORIZATION, format!("Bearer {b}"));
