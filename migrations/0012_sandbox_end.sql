@@ -1,7 +1,27 @@
--- Sandboxes end. A sandbox is reachable only through its keys (and the
--- short-lived tokens they mint); once no key is live and the last token a
--- key could have minted has lapsed, nobody can reach it again, and its data
--- goes instead of piling up forever. `grace` is that token lifetime.
+-- Sandboxes end. A self-service sandbox is reachable only through its keys
+-- (and the short-lived tokens they mint); once no key is live and the last
+-- token a key could have minted has lapsed, nobody can reach it again, and
+-- its data goes instead of piling up forever. `grace` is that token
+-- lifetime. A sandbox that never had a key (made by an operator, such as
+-- the development `sandbox` tenant) is reached with operator-minted tokens
+-- and never ends this way.
+
+-- Whether sandbox `tenant` has ended: it had keys, and each expired or was
+-- revoked more than `grace` ago. Used by both functions below, so they can
+-- never disagree.
+create function sandbox_has_ended(tenant uuid, grace interval)
+returns boolean
+language sql stable
+set search_path = pg_catalog, public
+as $$
+  select exists (select 1 from public.sandbox_keys k where k.tenant_id = tenant)
+    and not exists (
+      select 1 from public.sandbox_keys k
+      where k.tenant_id = tenant
+        and least(coalesce(k.revoked_at, 'infinity'), k.expires_at) > now() - grace
+    )
+$$;
+revoke execute on function sandbox_has_ended(uuid, interval) from public;
 
 -- Ended sandboxes, oldest first, before any tenant is known (the sweeper
 -- asks). Ids only.
@@ -12,16 +32,13 @@ set search_path = pg_catalog, public
 as $$
   select t.id
   from public.tenants t
-  where t.is_sandbox
-    and t.created_at < now() - grace
-    and not exists (
-      select 1 from public.sandbox_keys k
-      where k.tenant_id = t.id and k.revoked_at is null and k.expires_at > now() - grace
-    )
+  where t.is_sandbox and public.sandbox_has_ended(t.id, grace)
   order by t.created_at
   limit max_count
 $$;
 grant select (id, is_sandbox, created_at) on tenants to prep_definer;
+grant select (tenant_id, expires_at, revoked_at) on sandbox_keys to prep_definer;
+grant execute on function sandbox_has_ended(uuid, interval) to prep_definer;
 alter function sandboxes_ended(interval, integer) owner to prep_definer;
 revoke execute on function sandboxes_ended(interval, integer) from public;
 grant execute on function sandboxes_ended(interval, integer) to prep_app;
@@ -42,11 +59,7 @@ begin
   perform set_config('app.tenant_id', target::text, true);
   if not exists (
     select 1 from public.tenants t
-    where t.id = target and t.is_sandbox and t.created_at < now() - grace
-      and not exists (
-        select 1 from public.sandbox_keys k
-        where k.tenant_id = t.id and k.revoked_at is null and k.expires_at > now() - grace
-      )
+    where t.id = target and t.is_sandbox and public.sandbox_has_ended(t.id, grace)
   ) then
     return false;
   end if;

@@ -86,6 +86,7 @@ async fn a_sandbox_nobody_can_reach_is_deleted_whole_and_nothing_else_is() {
     let (ended, token, key) = sandbox(&app, &admin).await;
     let (live, _, _) = sandbox(&app, &admin).await;
     let (in_grace, _, _) = sandbox(&app, &admin).await;
+    let (revoked, _, _) = sandbox(&app, &admin).await;
     // the developer used more than the seed: a connector with a key
     let r = app
         .graphql(&token, r#"mutation { createConnector(input: { name: "erp", kind: ERP, vendor: SAP, scopes: ["locations:read"] }) { credentials { apiKey } } }"#, json!({}))
@@ -96,6 +97,14 @@ async fn a_sandbox_nobody_can_reach_is_deleted_whole_and_nothing_else_is() {
         .to_owned();
     age(&admin, ended, "9 hours").await;
     age(&admin, in_grace, "1 hour").await;
+    // a key revoked 9 hours ago ends its sandbox however long it had left
+    sqlx::query(
+        "update sandbox_keys set revoked_at = now() - interval '9 hours' where tenant_id = $1",
+    )
+    .bind(revoked)
+    .execute(&admin)
+    .await
+    .expect("revoke");
     sqlx::query("update tenants set created_at = now() - interval '400 days' where id = $1")
         .bind(real.id.as_uuid())
         .execute(&admin)
@@ -129,13 +138,15 @@ async fn a_sandbox_nobody_can_reach_is_deleted_whole_and_nothing_else_is() {
     let purged = prep_gateway::sandbox_end::end_lapsed(&app.state.db, GRACE)
         .await
         .expect("sweep");
-    assert_eq!(purged, 1);
-    let after = rows_of(&admin, ended).await;
-    assert_eq!(
-        total(&after),
-        0,
-        "every row of the ended sandbox: {after:?}"
-    );
+    assert_eq!(purged, 2);
+    for gone in [ended, revoked] {
+        let after = rows_of(&admin, gone).await;
+        assert_eq!(
+            total(&after),
+            0,
+            "every row of the ended sandbox: {after:?}"
+        );
+    }
     for (tenant, rows) in others.iter().zip(&kept) {
         assert_eq!(&rows_of(&admin, *tenant).await, rows, "{tenant} untouched");
     }
@@ -172,6 +183,14 @@ async fn the_runtime_role_cannot_end_a_live_sandbox_or_a_real_tenant() {
     let real = app.seeded_tenant("acme").await;
     let (live, _, _) = sandbox(&app, &admin).await;
     let (fresh_key, _, _) = sandbox(&app, &admin).await;
+    // an operator's sandbox (`tenant create --sandbox`, the development
+    // `sandbox` tenant) never had a key: it is reached with minted tokens
+    let operators = app.seeded_tenant("operators-sandbox").await.id.as_uuid();
+    sqlx::query("update tenants set is_sandbox = true where id = $1")
+        .bind(operators)
+        .execute(&admin)
+        .await
+        .expect("an operator's sandbox");
     // a sandbox whose key lapsed long ago but that has a new live one
     age(&admin, fresh_key, "30 days").await;
     sqlx::query(
@@ -183,14 +202,20 @@ async fn the_runtime_role_cannot_end_a_live_sandbox_or_a_real_tenant() {
     .execute(&admin)
     .await
     .expect("a new key");
-    sqlx::query("update tenants set created_at = now() - interval '400 days' where id = $1")
-        .bind(real.id.as_uuid())
+    sqlx::query("update tenants set created_at = now() - interval '400 days' where id = any($1)")
+        .bind(vec![real.id.as_uuid(), operators])
         .execute(&admin)
         .await
-        .expect("age the real tenant");
+        .expect("age the tenants");
 
     let runtime = app.app_pool().await;
-    for tenant in [real.id.as_uuid(), live, fresh_key, Uuid::new_v4()] {
+    for tenant in [
+        real.id.as_uuid(),
+        operators,
+        live,
+        fresh_key,
+        Uuid::new_v4(),
+    ] {
         let before = rows_of(&admin, tenant).await;
         let purged: bool =
             sqlx::query_scalar("select sandbox_purge($1, make_interval(hours => 0))")
