@@ -197,10 +197,16 @@ impl App {
         );
         let sandbox_keys = prep_auth::sandbox_keys::SandboxKeys::new(&master);
         let reseed: Arc<dyn prep_resolvers::sandbox::Reseed> = Arc::new(Reseeder(db.clone()));
+        // Each replica allows its share of an address's creations, as the
+        // quotas do while Redis is away: behind a balancer spreading an
+        // address over the replicas the sum is the configured figure, and
+        // behind one pinning it to a replica the limit is only stricter.
+        let creations =
+            (settings.sandbox.creations_per_hour / settings.limits.replicas.max(1)).max(1);
         let sandbox_creations = crate::http::per_ip::config(
             &settings.trusted_proxies(),
-            f64::from(settings.sandbox.creations_per_hour) / 3600.0,
-            settings.sandbox.creations_per_hour,
+            f64::from(creations) / 3600.0,
+            creations,
         );
         let app = Arc::new(App {
             security: SecurityLog::start(db.clone()),

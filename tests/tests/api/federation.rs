@@ -294,6 +294,21 @@ async fn introspection_that_is_off_is_refused_before_any_subgraph_is_called() {
         )
         .await;
     assert!(r.body["errors"].is_null(), "{}", r.body);
+
+    // sandboxes keep introspection, of the whole federated API
+    let (status, created) = super::sandbox::post_json(&f.app, "/sandbox/api/tenants", None).await;
+    assert_eq!(status, 201, "{created}");
+    let sandbox = created["token"].as_str().expect("token");
+    let r = f
+        .app
+        .graphql(
+            sandbox,
+            "{ __type(name: \"Notice\") { name } regulatoryBulletins(first: 1) { title } }",
+            json!({}),
+        )
+        .await;
+    assert!(r.body["errors"].is_null(), "{}", r.body);
+    assert_eq!(r.data()["__type"]["name"], "Notice");
 }
 
 #[tokio::test]

@@ -313,3 +313,37 @@ async fn introspection_stays_on_in_sandboxes_and_creation_is_limited_per_address
     let (status, body) = post_json(&app, "/sandbox/api/tenants", None).await;
     assert_eq!(status, 429, "{body}");
 }
+
+#[tokio::test]
+async fn each_replica_allows_its_share_of_an_addresss_sandbox_creations() {
+    let mut settings = TestApp::settings();
+    settings.sandbox.creations_per_hour = 4;
+    settings.limits.replicas = 2;
+    let app = TestApp::with_settings(settings).await;
+    let (_, other) = app.replica().await;
+    let other = prep_tests::serve(other).await;
+    let http = reqwest::Client::new();
+    let create_on_other = || async {
+        http.post(format!("http://{other}/sandbox/api/tenants"))
+            .header("content-type", "application/json")
+            .body("{}")
+            .send()
+            .await
+            .expect("the replica answers")
+            .status()
+            .as_u16()
+    };
+    let mut here = Vec::new();
+    let mut there = Vec::new();
+    for _ in 0..3 {
+        here.push(
+            post_json(&app, "/sandbox/api/tenants", None)
+                .await
+                .0
+                .as_u16(),
+        );
+        there.push(create_on_other().await);
+    }
+    assert_eq!(here, [201, 201, 429]);
+    assert_eq!(there, [201, 201, 429], "four in all, as configured");
+}
