@@ -59,6 +59,18 @@ fn introspection_is_kept_out_of_the_plan() {
     assert!(only.introspects());
     assert!(only.subgraphs().is_empty());
 
+    let spread = graph
+        .prepare(
+            "fragment F on Query { t: __type(name: \"Product\") { name } } { ...F topProducts { name } }",
+            None,
+        )
+        .expect("plans");
+    assert_eq!(
+        spread.introspection.as_ref().expect("introspection").keys,
+        ["t".to_owned()]
+    );
+    assert_eq!(spread.subgraphs(), ["products".to_owned()]);
+
     let data = graph
         .prepare("{ topProducts { name } }", None)
         .expect("plans");
