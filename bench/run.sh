@@ -30,6 +30,9 @@ if [ "$(psql -h 127.0.0.1 -U postgres -d $DB -Atc "select count(*) from tenants 
   echo "seeding 500 locations / 10k employees"
   /usr/bin/time -f "seed: %e s, max RSS %M KiB" $BIN seed --tenant bench --size bench
 fi
+# The mutation scenario of earlier runs leaves dead rows behind (a list
+# read 10 % slower after two runs): every run starts from vacuumed tables.
+psql -h 127.0.0.1 -U postgres -d $DB -qc "vacuum (analyze)"
 METRICS=http://127.0.0.1:$PORT/metrics
 if [ -n "${APART:-}" ]; then
   SERVICE_PORT=$((PORT + 1))
