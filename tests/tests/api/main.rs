@@ -7,6 +7,8 @@ mod connector_isolation;
 mod connectors;
 mod domain;
 mod federation;
+mod federation_faults;
+mod federation_introspection;
 mod groups;
 mod http_edge;
 mod idempotency;
