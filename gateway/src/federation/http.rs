@@ -71,15 +71,24 @@ impl HttpSubgraph {
         request: &SubgraphRequest<'_>,
         headers: HeaderMap,
     ) -> Result<SubgraphResponse, TransportError> {
-        let answer = self
-            .fetch(request_body(request.query, &request.variables), headers)
-            .await?;
+        self.post(request_body(request.query, &request.variables), headers)
+            .await
+    }
+
+    /// Sends a request body already written (by [`request_body`]) and
+    /// reads the answer.
+    pub async fn post(
+        &self,
+        body: impl Into<reqwest::Body>,
+        headers: HeaderMap,
+    ) -> Result<SubgraphResponse, TransportError> {
+        let answer = self.fetch(body, headers).await?;
         self.read(&answer)
     }
 
     /// Posts a request body and takes the answer in, unread: within the
     /// deadline and the size cap.
-    pub async fn fetch(
+    async fn fetch(
         &self,
         body: impl Into<reqwest::Body>,
         headers: HeaderMap,
@@ -144,7 +153,7 @@ impl HttpSubgraph {
     }
 
     /// Reads an answer [`Self::fetch`] took in.
-    pub fn read(&self, answer: &RawAnswer) -> Result<SubgraphResponse, TransportError> {
+    fn read(&self, answer: &RawAnswer) -> Result<SubgraphResponse, TransportError> {
         if !(200..300).contains(&answer.status) {
             // A GraphQL-over-HTTP server may answer 4xx/5xx with a proper
             // GraphQL response; keep its errors when it does.
@@ -165,10 +174,8 @@ impl HttpSubgraph {
     }
 }
 
-/// A subgraph's answer as it arrived, before it is read: what identical
-/// calls in flight share.
-#[derive(Clone, Debug)]
-pub struct RawAnswer {
+/// A subgraph's answer as it arrived, before it is read.
+struct RawAnswer {
     status: u16,
     /// Whether it came as `application/graphql-response+json`.
     graphql_response: bool,

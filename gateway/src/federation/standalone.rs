@@ -110,10 +110,7 @@ impl Transport for RouterOnly {
             let http = Arc::clone(&subgraph.http);
             let call = {
                 let body = body.clone();
-                async move {
-                    let answer = http.fetch(body, HeaderMap::new()).await?;
-                    http.read(&answer).map(Arc::new)
-                }
+                async move { http.post(body, HeaderMap::new()).await.map(Arc::new) }
             };
             match subgraph.calls.share(body, call).await {
                 // Each caller merges its own copy into its own response.
