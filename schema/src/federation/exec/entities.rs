@@ -129,14 +129,9 @@ impl<'p> EntityBatch<'p> {
         for &i in self.slots.iter().flatten() {
             remaining[i] += 1;
         }
-        let mut slots = self.slots.iter();
-        for &(path, count) in &self.walks {
-            let mut left = count;
+        for (path, slots) in self.walks() {
+            let mut slots = slots.iter();
             data::each_object_mut(schema, root, path, &mut |target| {
-                if left == 0 {
-                    return;
-                }
-                left -= 1;
                 let Some(&Some(i)) = slots.next() else { return };
                 let Some(answer) = answers.get_mut(i).filter(|a| !a.is_null()) else {
                     return;
@@ -149,13 +144,21 @@ impl<'p> EntityBatch<'p> {
                 };
                 data::deep_merge(target, answer);
             });
-            if left > 0 {
-                // The walk reached fewer objects than it did when they
-                // were collected: skip the slots of the missing ones.
-                slots.nth(left - 1);
-            }
         }
         Ok(())
+    }
+
+    /// Each flatten path walked, with the slots of the objects it reached
+    /// when they were collected. A later walk of the same path pairs its
+    /// objects with these in order; should it reach more, they have no
+    /// slot, and fewer leave the rest unused.
+    fn walks(&self) -> impl Iterator<Item = (&'p [FlattenNodePathSegment], &[Option<usize>])> {
+        let mut rest = self.slots.as_slice();
+        self.walks.iter().map(move |&(path, count)| {
+            let (slots, after) = rest.split_at(count.min(rest.len()));
+            rest = after;
+            (path, slots)
+        })
     }
 
     /// The response path of the first entity fetched, where an error
@@ -183,25 +186,15 @@ impl<'p> EntityBatch<'p> {
         limit: usize,
     ) -> Vec<Vec<PathSegment>> {
         let mut out = Vec::new();
-        let mut slots = self.slots.iter();
-        for &(path, count) in &self.walks {
-            let mut left = count;
+        for (path, slots) in self.walks() {
+            let mut slots = slots.iter();
             data::each_object_at(schema, root, path, &mut |at, _| {
-                if left == 0 {
-                    return;
-                }
-                left -= 1;
                 if let Some(&Some(i)) = slots.next() {
                     if wanted(i) && out.len() < limit {
                         out.push(at.to_vec());
                     }
                 }
             });
-            if left > 0 {
-                // The walk reached fewer objects than it did when they
-                // were collected: skip the slots of the missing ones.
-                slots.nth(left - 1);
-            }
         }
         out
     }
