@@ -14,6 +14,7 @@ pub mod federation;
 pub mod governance;
 pub mod http;
 pub mod metrics;
+pub mod periodic;
 pub mod reviewer;
 pub mod sandbox_end;
 pub mod telemetry;

@@ -26,29 +26,24 @@ pub async fn review_due(db: &Database, batch: i32) -> Result<usize, String> {
     Ok(due.len())
 }
 
-/// Runs until `shutdown` turns true.
-pub async fn run(db: Database, interval: Duration, mut shutdown: watch::Receiver<bool>) {
-    let mut ticker = tokio::time::interval(interval);
-    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            _ = ticker.tick() => {}
-            _ = shutdown.changed() => return,
-        }
-        loop {
-            match review_due(&db, 200).await {
-                Ok(200) => continue,
-                Ok(n) => {
-                    if n > 0 {
-                        tracing::info!(locations = n, "compliance review");
-                    }
-                    break;
+/// Reviews every `interval` until `shutdown` turns true.
+pub async fn run(db: Database, interval: Duration, shutdown: watch::Receiver<bool>) {
+    const BATCH: i32 = 200;
+    crate::periodic::rounds(
+        "compliance review",
+        interval,
+        BATCH as usize,
+        shutdown,
+        || {
+            let db = db.clone();
+            async move {
+                let n = review_due(&db, BATCH).await?;
+                if n > 0 {
+                    tracing::info!(locations = n, "compliance review");
                 }
-                Err(error) => {
-                    tracing::warn!(%error, "compliance review failed; retrying next interval");
-                    break;
-                }
+                Ok(n)
             }
-        }
-    }
+        },
+    )
+    .await;
 }

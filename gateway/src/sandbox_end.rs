@@ -38,24 +38,11 @@ pub async fn run(
     db: Database,
     interval: Duration,
     grace: Duration,
-    mut shutdown: watch::Receiver<bool>,
+    shutdown: watch::Receiver<bool>,
 ) {
-    let mut ticker = tokio::time::interval(interval);
-    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            _ = ticker.tick() => {}
-            _ = shutdown.changed() => return,
-        }
-        loop {
-            match end_lapsed(&db, grace).await {
-                Ok(n) if n == BATCH as usize => continue,
-                Ok(_) => break,
-                Err(error) => {
-                    tracing::warn!(%error, "ending lapsed sandboxes failed; retrying next interval");
-                    break;
-                }
-            }
-        }
-    }
+    crate::periodic::rounds("sandbox end", interval, BATCH as usize, shutdown, || {
+        let db = db.clone();
+        async move { end_lapsed(&db, grace).await }
+    })
+    .await;
 }
