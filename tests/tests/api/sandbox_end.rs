@@ -59,11 +59,7 @@ async fn sandbox(app: &TestApp, admin: &PgPool) -> (Uuid, String, String) {
 /// Moves a sandbox into the past: created 40 days ago, its keys having
 /// expired `ago` before now.
 async fn age(admin: &PgPool, tenant: Uuid, ago: &str) {
-    sqlx::query("update tenants set created_at = now() - interval '40 days' where id = $1")
-        .bind(tenant)
-        .execute(admin)
-        .await
-        .expect("age the tenant");
+    created_days_ago(admin, &[tenant], 40).await;
     sqlx::query(&format!(
         "update sandbox_keys set created_at = now() - interval '40 days',
          expires_at = now() - interval '{ago}' where tenant_id = $1"
@@ -72,6 +68,18 @@ async fn age(admin: &PgPool, tenant: Uuid, ago: &str) {
     .execute(admin)
     .await
     .expect("age the keys");
+}
+
+/// Moves tenants' creation `days` into the past.
+async fn created_days_ago(admin: &PgPool, tenants: &[Uuid], days: i32) {
+    sqlx::query(
+        "update tenants set created_at = now() - make_interval(days => $2) where id = any($1)",
+    )
+    .bind(tenants)
+    .bind(days)
+    .execute(admin)
+    .await
+    .expect("age the tenants");
 }
 
 fn total(rows: &[(String, i64)]) -> i64 {
@@ -105,11 +113,7 @@ async fn a_sandbox_nobody_can_reach_is_deleted_whole_and_nothing_else_is() {
     .execute(&admin)
     .await
     .expect("revoke");
-    sqlx::query("update tenants set created_at = now() - interval '400 days' where id = $1")
-        .bind(real.id.as_uuid())
-        .execute(&admin)
-        .await
-        .expect("age the real tenant");
+    created_days_ago(&admin, &[real.id.as_uuid()], 400).await;
 
     let before = rows_of(&admin, ended).await;
     let used: Vec<&str> = before
@@ -202,11 +206,7 @@ async fn the_runtime_role_cannot_end_a_live_sandbox_or_a_real_tenant() {
     .execute(&admin)
     .await
     .expect("a new key");
-    sqlx::query("update tenants set created_at = now() - interval '400 days' where id = any($1)")
-        .bind(vec![real.id.as_uuid(), operators])
-        .execute(&admin)
-        .await
-        .expect("age the tenants");
+    created_days_ago(&admin, &[real.id.as_uuid(), operators], 400).await;
 
     let runtime = app.app_pool().await;
     for tenant in [
