@@ -1,6 +1,8 @@
-//! Entity resolvers of the `platform` federation subgraph: how a federation
-//! router fetches our objects by key (`Query._entities`) when another
-//! subgraph's type points at one of them.
+//! Entity resolvers of the domain subgraphs: how a federation router
+//! fetches our objects by key (`Query._entities`) when another subgraph's
+//! type points at one of them, or one domain's type points into another
+//! domain (see [`crate::domains`]). Every `Node` is an entity, so the
+//! domain that answers `node(id:)` needs to know no other domain's fields.
 //!
 //! The keys are the public global ids (`@key(fields: "id")`), so another
 //! service stores and sends exactly what clients see. Each resolver loads
@@ -23,13 +25,15 @@
 use async_graphql::{Context, Object, Result, ID};
 use uuid::Uuid;
 
+use crate::alerts::Alert;
 use crate::context::{request, RequestContext};
 use crate::facilities::{Inspection, Permit};
 use crate::ids::{self, NodeType};
 use crate::loaders::load_err;
 use crate::locations::Location;
+use crate::reference::Requirement;
 use crate::scopes;
-use crate::workforce::Employee;
+use crate::workforce::{Credential, Employee};
 
 /// The entity resolvers (no fields of its own).
 #[derive(Default)]
@@ -71,6 +75,33 @@ impl EntityQuery {
             return Ok(None);
         };
         rc.loaders.permits.load_one(id).await.map_err(load_err)
+    }
+
+    /// A credential by its global id.
+    #[graphql(entity)]
+    async fn credential_entity(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Credential>> {
+        let Some((rc, id)) = key(ctx, &id, NodeType::Credential)? else {
+            return Ok(None);
+        };
+        rc.loaders.credentials.load_one(id).await.map_err(load_err)
+    }
+
+    /// An alert by its global id.
+    #[graphql(entity)]
+    async fn alert_entity(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Alert>> {
+        let Some((rc, id)) = key(ctx, &id, NodeType::Alert)? else {
+            return Ok(None);
+        };
+        rc.loaders.alerts.load_one(id).await.map_err(load_err)
+    }
+
+    /// A requirement (global reference data) by its global id.
+    #[graphql(entity)]
+    async fn requirement_entity(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Requirement>> {
+        let Some((rc, id)) = key(ctx, &id, NodeType::Requirement)? else {
+            return Ok(None);
+        };
+        rc.loaders.requirements.load_one(id).await.map_err(load_err)
     }
 }
 

@@ -10,6 +10,7 @@ pub mod clock;
 pub mod compliance;
 pub mod connectors;
 pub mod context;
+pub mod domains;
 pub mod entities;
 pub mod enums;
 pub mod error;

@@ -5,6 +5,7 @@
 
 pub mod armour;
 pub mod cost;
+pub mod domains;
 pub mod federation;
 
 use async_graphql::{EmptySubscription, ObjectType, SDLExportOptions, Schema, SchemaBuilder};
@@ -212,7 +213,15 @@ mod tests {
             sdl.contains("extend schema @link(\n\turl: \"https://specs.apollo.dev/federation/v2."),
             "the subgraph SDL links Federation v2"
         );
-        for ty in ["Location", "Employee", "Inspection", "Permit"] {
+        for ty in [
+            "Location",
+            "Employee",
+            "Credential",
+            "Inspection",
+            "Permit",
+            "Requirement",
+            "Alert",
+        ] {
             let head = sdl
                 .lines()
                 .find(|l| l.starts_with(&format!("type {ty} ")))
