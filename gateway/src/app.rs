@@ -187,7 +187,7 @@ impl App {
         let federation = crate::federation::runtime::Federation::new(
             &settings.federation,
             public,
-            prep_schema::subgraph_sdl(),
+            prep_schema::domains::sdls(),
         )
         .map_err(|e| BuildError::Config(e.to_string()))?;
         let per_ip = crate::http::per_ip::config(

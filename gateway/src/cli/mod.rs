@@ -52,8 +52,13 @@ pub enum Command {
     /// SSO administration that needs an operator.
     #[command(subcommand)]
     Sso(SsoCommand),
-    /// Print the public GraphQL schema (SDL).
-    Sdl,
+    /// Print the public GraphQL schema (SDL), or a subgraph's.
+    Sdl {
+        /// Print this subgraph's Federation v2 SDL instead: a domain, or
+        /// `platform` for all of them.
+        #[arg(long, value_name = "NAME", value_parser = subgraph_names())]
+        subgraph: Option<String>,
+    },
     /// Federation tools.
     #[command(subcommand)]
     Federation(FederationCommand),
@@ -85,12 +90,20 @@ pub struct ServeArgs {
     /// sandbox tenant if it is empty, and print the URL and a bearer token.
     #[arg(long, conflicts_with = "subgraph")]
     pub dev: bool,
-    /// Serve only the named domain subgraph (`platform`: the gateway's own
-    /// domains) as a standard federation subgraph, for a gateway that
-    /// declares it under `[[federation.subgraphs]]`. It takes only the
-    /// gateway's signed subgraph tokens.
-    #[arg(long, value_name = "NAME", value_parser = ["platform"])]
+    /// Serve only the named domain (`platform`: all of them) as a standard
+    /// federation subgraph, for a gateway that declares it under
+    /// `[[federation.subgraphs]]`. It takes only the gateway's signed
+    /// subgraph tokens.
+    #[arg(long, value_name = "NAME", value_parser = subgraph_names())]
     pub subgraph: Option<String>,
+}
+
+/// What `serve --subgraph` takes: every domain, or all of them.
+fn subgraph_names() -> clap::builder::PossibleValuesParser {
+    let all = crate::federation::settings::ALL_DOMAINS;
+    clap::builder::PossibleValuesParser::new(
+        std::iter::once(all).chain(prep_resolvers::domains::DOMAINS.iter().copied()),
+    )
 }
 
 /// Seed sizes.
@@ -368,8 +381,17 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
                 .await
                 .map_err(|e| CliError::Usage(e.to_string()))
         }
-        Command::Sdl => {
-            print!("{}", prep_schema::sdl());
+        Command::Sdl { subgraph } => {
+            match subgraph.as_deref() {
+                None => print!("{}", prep_schema::sdl()),
+                Some(crate::federation::settings::ALL_DOMAINS) => {
+                    print!("{}", prep_schema::subgraph_sdl())
+                }
+                Some(domain) => print!(
+                    "{}",
+                    prep_schema::domains::sdl_of(domain).unwrap_or_default()
+                ),
+            }
             Ok(())
         }
     }

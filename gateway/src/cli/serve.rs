@@ -96,8 +96,8 @@ pub(super) async fn serve(mut settings: Settings, args: ServeArgs) -> Result<(),
         ))
     });
     let grace = Duration::from_secs(state.settings.server.shutdown_grace_secs);
-    let app = match args.subgraph {
-        Some(_) => crate::http::subgraph_router(state.clone()),
+    let app = match &args.subgraph {
+        Some(name) => crate::http::subgraph_router(state.clone(), name),
         None => crate::http::router(state.clone()),
     };
     let shutdown_state = state.clone();

@@ -17,11 +17,8 @@ use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION};
 use serde_json::Map;
 
 use super::remote::Remote;
-use super::settings::{FederationSettings, LOCAL_SUBGRAPH};
+use super::settings::{is_own, FederationSettings, ALL_DOMAINS};
 use super::FederationError;
-
-/// The in-process subgraph's URL in the supergraph (never dialled).
-pub const LOCAL_URL: &str = "inproc://platform";
 
 /// A composed supergraph and what the edge derives from it.
 pub struct Active {
@@ -33,8 +30,8 @@ pub struct Active {
 
 /// Where one operation goes.
 pub enum Route {
-    /// Only the gateway's own domains: executed directly, as without
-    /// federation.
+    /// Only the gateway's own domains, all in process: executed directly
+    /// on the one schema that resolves them all, as without federation.
     Local,
     /// Across subgraphs, by this plan.
     Federated(Arc<Active>, Arc<Prepared>),
@@ -46,7 +43,9 @@ pub enum Route {
 pub struct Federation {
     settings: FederationSettings,
     issuer: String,
-    local_sdl: String,
+    /// The domains called in process (`inproc://<name>`, never dialled):
+    /// every domain no remote of the same name replaces.
+    local: Vec<SubgraphSource>,
     remotes: HashMap<String, Arc<Remote>>,
     active: RwLock<Option<Arc<Active>>>,
     /// The sources the active supergraph was composed from.
@@ -56,12 +55,12 @@ pub struct Federation {
 }
 
 impl Federation {
-    /// Prepares federation from settings; `None` when no remote subgraph is
-    /// configured.
+    /// Prepares federation from settings and the domains' SDLs; `None`
+    /// when no remote subgraph is configured.
     pub fn new(
         settings: &FederationSettings,
         issuer: &str,
-        local_sdl: String,
+        domains: &[prep_schema::domains::DomainSdl],
     ) -> Result<Option<Arc<Self>>, FederationError> {
         if settings.subgraphs.is_empty() {
             return Ok(None);
@@ -73,10 +72,19 @@ impl Federation {
                 Arc::new(Remote::new(s).map_err(FederationError::Config)?),
             );
         }
+        let local = domains
+            .iter()
+            .filter(|d| !remotes.contains_key(d.name) && !remotes.contains_key(ALL_DOMAINS))
+            .map(|d| SubgraphSource {
+                name: d.name.into(),
+                url: format!("inproc://{}", d.name),
+                sdl: d.sdl.clone(),
+            })
+            .collect();
         Ok(Some(Arc::new(Self {
             settings: settings.clone(),
             issuer: issuer.to_owned(),
-            local_sdl,
+            local,
             remotes,
             active: RwLock::new(None),
             composed_from: Mutex::new(Vec::new()),
@@ -97,11 +105,11 @@ impl Federation {
         self.remotes.get(name)
     }
 
-    /// Whether the gateway's own domains are called in process; `false`
-    /// when they run as a service of their own (a remote named
-    /// `platform`).
-    pub fn platform_in_process(&self) -> bool {
-        !self.remotes.contains_key(LOCAL_SUBGRAPH)
+    /// Whether `subgraph` is one of the gateway's domains called in
+    /// process; `false` for remotes, among them a domain that runs as a
+    /// service of its own.
+    pub fn in_process(&self, subgraph: &str) -> bool {
+        self.local.iter().any(|s| s.name == subgraph)
     }
 
     /// The gateway's issuer (`iss` of subgraph tokens).
@@ -114,14 +122,7 @@ impl Federation {
     /// supergraph stays as it was.
     pub async fn reload(&self, tokens: &TokenService) -> Result<bool, FederationError> {
         let _one = self.reloading.lock().await;
-        let mut sources = Vec::with_capacity(self.settings.subgraphs.len() + 1);
-        if self.platform_in_process() {
-            sources.push(SubgraphSource {
-                name: LOCAL_SUBGRAPH.into(),
-                url: LOCAL_URL.into(),
-                sdl: self.local_sdl.clone(),
-            });
-        }
+        let mut sources = self.local.clone();
         let mut problems = Vec::new();
         for s in &self.settings.subgraphs {
             match self.read_sdl(s.name.as_str(), tokens).await {
@@ -177,7 +178,8 @@ impl Federation {
         *self.active.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(composed));
         *self.composed_from.lock().unwrap_or_else(|e| e.into_inner()) = sources;
         tracing::info!(
-            subgraphs = self.remotes.len() + usize::from(self.platform_in_process()),
+            in_process = self.local.len(),
+            remote = self.remotes.len(),
             "supergraph composed and serving"
         );
         Ok(true)
@@ -241,11 +243,7 @@ impl Federation {
         match prepared {
             // Introspection shows the whole federated API, which only the
             // supergraph knows.
-            Ok(p)
-                if self.platform_in_process()
-                    && !p.introspects()
-                    && p.subgraphs().iter().all(|s| s == LOCAL_SUBGRAPH) =>
-            {
+            Ok(p) if !p.introspects() && p.subgraphs().iter().all(|s| self.in_process(s)) => {
                 Route::Local
             }
             Ok(p) => Route::Federated(active, p),
@@ -270,12 +268,13 @@ impl Federation {
         let Route::Federated(_, prepared) = route else {
             return None;
         };
-        // `platform` checks the token's scopes itself, wherever it runs.
+        // The domains check the token's scopes themselves, wherever they
+        // run.
         prepared
             .subgraphs()
             .iter()
             .find(|name| {
-                name.as_str() != LOCAL_SUBGRAPH
+                !is_own(name)
                     && self
                         .remotes
                         .get(name.as_str())

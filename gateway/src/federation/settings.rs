@@ -15,22 +15,31 @@
 //! forward_headers = ["accept-language"]
 //! connectors = false   # whether ERP/HRIS connectors may reach it
 //!
-//! # the gateway's own domains, served on their own by
-//! # `prep-gateway serve --subgraph platform` (instead of in process)
+//! # one of the gateway's own domains, served on its own by
+//! # `prep-gateway serve --subgraph workforce` (instead of in process);
+//! # `platform` names all of them at once
 //! [[federation.subgraphs]]
-//! name = "platform"
-//! url = "http://platform.internal:4001/graphql"
+//! name = "workforce"
+//! url = "http://workforce.internal:4001/graphql"
 //! ```
 
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-/// The gateway's own domains' name in the supergraph. Called in process
-/// unless a remote subgraph of this name is configured: then they run as a
-/// service of their own (`serve --subgraph platform`) and are called over
-/// HTTP like any other.
-pub const LOCAL_SUBGRAPH: &str = "platform";
+/// All of the gateway's own domains as one subgraph. Each domain is a
+/// subgraph of its own ([`prep_resolvers::domains::DOMAINS`]), called in
+/// process unless a remote subgraph of its name is configured: then it
+/// runs as a service of its own (`serve --subgraph NAME`) and is called
+/// over HTTP like any other. A remote named `platform` takes all of them.
+pub const ALL_DOMAINS: &str = "platform";
+
+/// Whether `name` is one of the gateway's own subgraphs (a domain, or all
+/// of them): served by this binary, so it checks connectors' scopes itself
+/// and is told the tenant's budget.
+pub fn is_own(name: &str) -> bool {
+    name == ALL_DOMAINS || prep_resolvers::domains::is_domain(name)
+}
 
 /// Headers that are never forwarded: they carry the client's credentials
 /// or belong to the connection, not the operation.
@@ -108,8 +117,8 @@ pub struct RemoteSubgraphSettings {
     /// connectors are denied whatever no scope grants, and the gateway
     /// knows no scopes for another service's fields. Turn it on for a
     /// subgraph that enforces the `scope` claim of the gateway's token.
-    /// `platform` (the gateway's own domains) always does, so it is always
-    /// open to them.
+    /// The gateway's own domains (`platform`, `workforce`, …) always do,
+    /// so they are always open to them.
     #[serde(default)]
     pub connectors: bool,
 }
@@ -168,6 +177,16 @@ impl FederationSettings {
             }
             if self.subgraphs[..i].iter().any(|o| o.name == s.name) {
                 problems.push(format!("{at}.name: {:?} is configured twice", s.name));
+            }
+            let both = |a: &str, b: &str| a == ALL_DOMAINS && is_own(b) && b != ALL_DOMAINS;
+            if let Some(other) = self.subgraphs[..i]
+                .iter()
+                .find(|o| both(&o.name, &s.name) || both(&s.name, &o.name))
+            {
+                problems.push(format!(
+                    "{at}.name: {:?} and {:?} are both configured, but `platform` already serves every domain",
+                    other.name, s.name
+                ));
             }
             match url::Url::parse(&s.url) {
                 Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {}
@@ -251,6 +270,26 @@ mod tests {
         s.subgraphs
             .push(remote("platform", "http://127.0.0.1:4002/graphql"));
         assert_eq!(s.problems(), Vec::<String>::new());
+        s.subgraphs[1].name = "workforce".into();
+        s.subgraphs
+            .push(remote("alerts", "http://127.0.0.1:4003/graphql"));
+        assert_eq!(s.problems(), Vec::<String>::new());
+    }
+
+    #[test]
+    fn all_domains_and_one_of_them_are_not_both_remote() {
+        let mut s = FederationSettings::default();
+        s.subgraphs
+            .push(remote("workforce", "http://127.0.0.1:4002/graphql"));
+        s.subgraphs
+            .push(remote("platform", "http://127.0.0.1:4003/graphql"));
+        let problems = s.problems().join("\n");
+        assert!(
+            problems.contains(
+                "federation.subgraphs[1].name: \"workforce\" and \"platform\" are both configured"
+            ),
+            "{problems}"
+        );
     }
 
     #[test]

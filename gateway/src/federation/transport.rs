@@ -12,11 +12,12 @@ use prep_schema::federation::{
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, AUTHORIZATION};
 
 use super::runtime::Federation;
-use super::settings::LOCAL_SUBGRAPH;
+use super::settings::is_own;
 
-/// Runs an operation on the in-process subgraph for the current request.
+/// Runs an operation on the in-process domains for the current request.
 pub trait LocalSubgraph: Send + Sync {
-    /// Executes one planned operation.
+    /// Executes one planned operation, for whichever in-process domain it
+    /// was planned: one schema resolves them all.
     fn execute<'a>(&'a self, request: SubgraphRequest<'a>) -> BoxFuture<'a, SubgraphResponse>;
 }
 
@@ -30,7 +31,7 @@ pub struct GatewayTransport<'a> {
     pub principal: &'a Principal,
     /// The client request's id.
     pub request_id: &'a str,
-    /// Where the tenant stands, for `platform` served on its own.
+    /// Where the tenant stands, for a domain served on its own.
     pub budget: Option<Budget>,
     /// The client's headers (only configured ones are forwarded).
     pub client_headers: &'a HeaderMap,
@@ -52,7 +53,7 @@ impl GatewayTransport<'_> {
             self.principal,
             self.request_id,
         );
-        if subgraph == LOCAL_SUBGRAPH {
+        if is_own(subgraph) {
             claims.budget = self.budget;
         }
         let token = self.tokens.issue_subgraph(&claims).map_err(|e| {
@@ -72,7 +73,7 @@ impl Transport for GatewayTransport<'_> {
         request: SubgraphRequest<'a>,
     ) -> BoxFuture<'a, Result<SubgraphResponse, TransportError>> {
         Box::pin(async move {
-            if request.subgraph == LOCAL_SUBGRAPH && self.federation.platform_in_process() {
+            if self.federation.in_process(request.subgraph) {
                 return Ok(self.local.execute(request).await);
             }
             let remote = self

@@ -62,11 +62,13 @@ pub fn router(state: AppState) -> Router {
 /// standard federation subgraph behind another gateway, with the same
 /// middleware, probes and metrics, and nothing else (no sign-in, SCIM,
 /// OAuth or sandbox: those stay with the gateway).
-pub fn subgraph_router(state: AppState) -> Router {
-    let routes = Router::new().route(
-        "/graphql",
-        post(graphql::subgraph::execute).fallback(graphql::method_not_allowed),
-    );
+pub fn subgraph_router(state: AppState, name: &str) -> Router {
+    let routes = Router::new()
+        .route(
+            "/graphql",
+            post(graphql::subgraph::execute).fallback(graphql::method_not_allowed),
+        )
+        .layer(axum::Extension(graphql::subgraph::Served::new(name)));
     edge(routes, state)
 }
 

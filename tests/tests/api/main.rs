@@ -2,10 +2,12 @@
 //! one database per test.
 
 mod access;
+mod apart;
 mod catalog;
 mod connector_isolation;
 mod connectors;
 mod domain;
+mod domain_apart;
 mod federation;
 mod federation_faults;
 mod federation_introspection;

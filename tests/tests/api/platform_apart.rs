@@ -8,196 +8,14 @@
 //! forged tenant; a tenant-less token reads `_service` only; and one
 //! tenant's token cannot fetch another tenant's entities by key.
 
-use std::time::{Duration, Instant};
-
-use axum::http::{header, HeaderMap};
 use prep_auth::{Grant, Role, SubgraphClaims};
-use prep_gateway::app::{App, AppState};
-use prep_gateway::metrics::HttpLabels;
-use prep_tests::{TestApp, TestTenant};
 use serde_json::{json, Value};
 
-/// A gateway whose `platform` is a service of its own.
-struct Apart {
-    /// The gateway clients call (its router; its federation is live).
-    gateway: TestApp,
-    /// The domains' own service.
-    service: AppState,
-    /// Where the service answers.
-    service_url: String,
-    /// A gateway over the same database with the domains in process, to
-    /// compare answers with.
-    in_process: axum::Router,
-    issuer: String,
-}
-
-async fn apart() -> Apart {
-    let (gateway_listener, issuer) = prep_tests::listen().await;
-    let (service_listener, service_base) = prep_tests::listen().await;
-    let service_url = format!("{service_base}/graphql");
-    let mut settings = TestApp::settings();
-    settings.server.public_url = issuer.clone();
-    settings.federation.reload_secs = 0;
-    settings.federation.subgraphs =
-        vec![
-            serde_json::from_value(json!({ "name": "platform", "url": service_url }))
-                .expect("subgraph settings"),
-        ];
-    let gateway = TestApp::with_settings(settings).await;
-
-    // The service: same database and master key, composing nothing (as
-    // `serve --subgraph platform` builds it).
-    let mut alone = gateway.state.settings.clone();
-    alone.federation.subgraphs.clear();
-    let service = App::build(alone.clone(), gateway.state.master.clone())
-        .await
-        .expect("build the service");
-    prep_tests::serve_on(
-        service_listener,
-        prep_gateway::http::subgraph_router(service.clone()),
-    );
-    prep_tests::serve_on(gateway_listener, gateway.router.clone());
-    let in_process = App::build(alone, gateway.state.master.clone())
-        .await
-        .expect("build an in-process gateway");
-    let in_process = prep_gateway::http::router(in_process);
-
-    let federation = gateway.state.federation.clone().expect("federation");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while federation.active().is_none() {
-        assert!(Instant::now() < deadline, "the supergraph did not compose");
-        let _ = federation.reload(&gateway.state.tokens).await;
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert!(!federation.platform_in_process());
-    Apart {
-        gateway,
-        service,
-        service_url,
-        in_process,
-        issuer,
-    }
-}
-
-impl Apart {
-    /// `/graphql` calls the service answered with 200.
-    fn service_calls(&self) -> u64 {
-        self.service
-            .metrics
-            .http_requests
-            .get_or_create(&HttpLabels {
-                route: "/graphql".into(),
-                method: "POST".into(),
-                status: 200,
-            })
-            .get()
-    }
-
-    /// The same operation through the in-process gateway.
-    async fn in_process(&self, credential: &str, query: &str, variables: Value) -> Value {
-        call(&self.in_process, credential, query, variables).await
-    }
-
-    /// A subgraph token for `aud`, acting as the holder of `credential`.
-    async fn token_for(&self, credential: &str, aud: &str) -> String {
-        let mut headers = HeaderMap::new();
-        headers.insert(
-            header::AUTHORIZATION,
-            format!("Bearer {credential}").parse().expect("header"),
-        );
-        let principal =
-            prep_gateway::http::authn::authenticate(&self.gateway.state, &headers, None)
-                .await
-                .expect("the credential authenticates");
-        let claims = SubgraphClaims::for_principal(&self.issuer, aud, &principal, "apart-test");
-        self.gateway
-            .state
-            .tokens
-            .issue_subgraph(&claims)
-            .expect("sign a subgraph token")
-    }
-
-    /// Calls the service directly with `authorization` (if any).
-    async fn direct(
-        &self,
-        authorization: Option<&str>,
-        query: &str,
-        variables: Value,
-    ) -> (u16, Value) {
-        let body = json!({ "query": query, "variables": variables }).to_string();
-        self.direct_raw(authorization, "application/json", body)
-            .await
-    }
-
-    /// Posts `body` as `content_type` to the service.
-    async fn direct_raw(
-        &self,
-        authorization: Option<&str>,
-        content_type: &str,
-        body: String,
-    ) -> (u16, Value) {
-        let mut request = reqwest::Client::new()
-            .post(&self.service_url)
-            .header("content-type", content_type)
-            .body(body);
-        if let Some(a) = authorization {
-            request = request.header("authorization", a);
-        }
-        let response = request.send().await.expect("the service answers");
-        let status = response.status().as_u16();
-        let body = response.bytes().await.expect("a body");
-        (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
-    }
-}
-
-/// Posts an operation to a router with a bearer credential.
-async fn call(router: &axum::Router, credential: &str, query: &str, variables: Value) -> Value {
-    use http_body_util::BodyExt as _;
-    use tower::ServiceExt as _;
-    let body = json!({ "query": query, "variables": variables }).to_string();
-    let request = axum::http::Request::post("/graphql")
-        .header(header::CONTENT_TYPE, "application/json")
-        .header(header::AUTHORIZATION, format!("Bearer {credential}"))
-        .body(axum::body::Body::from(body))
-        .expect("request");
-    let response = router.clone().oneshot(request).await.expect("infallible");
-    let bytes = response
-        .into_body()
-        .collect()
-        .await
-        .expect("body")
-        .to_bytes();
-    serde_json::from_slice(&bytes).expect("a JSON answer")
-}
-
-/// Without the cost extension, which depends on the moment.
-fn answer(mut body: Value) -> Value {
-    if let Some(o) = body.as_object_mut() {
-        o.remove("extensions");
-    }
-    body
-}
-
-const OVERVIEW: &str = "{ locations(first: 3) { totalCount nodes { id name complianceStatus
-    employees(first: 2) { nodes { id firstName } } } }
-    complianceSummary { totals { locations compliant atRisk nonCompliant } } }";
-
-/// The global id of the first location the holder of `token` sees.
-async fn first_location(a: &Apart, token: &str) -> Value {
-    let r = a
-        .gateway
-        .graphql(token, "{ locations(first: 1) { nodes { id } } }", json!({}))
-        .await;
-    r.data()["locations"]["nodes"][0]["id"].clone()
-}
-
-async fn seeded(a: &Apart, slug: &str) -> TestTenant {
-    a.gateway.seeded_tenant(slug).await
-}
+use crate::apart::*;
 
 #[tokio::test]
 async fn clients_get_the_same_answers_from_the_domains_served_apart() {
-    let a = apart().await;
+    let a = apart("platform").await;
     let t = seeded(&a, "acme").await;
     let before = a.service_calls();
     let through = answer(a.gateway.graphql(&t.token, OVERVIEW, json!({})).await.body);
@@ -256,7 +74,7 @@ async fn clients_get_the_same_answers_from_the_domains_served_apart() {
 
 #[tokio::test]
 async fn mutations_run_in_the_service_with_the_callers_identity_and_audit() {
-    let a = apart().await;
+    let a = apart("platform").await;
     let t = a.gateway.tenant("acme").await;
     let r = a
         .gateway
@@ -299,7 +117,7 @@ async fn mutations_run_in_the_service_with_the_callers_identity_and_audit() {
 
 #[tokio::test]
 async fn a_location_scoped_user_and_a_connector_keep_their_reach_apart() {
-    let a = apart().await;
+    let a = apart("platform").await;
     let t = seeded(&a, "acme").await;
     let here = first_location(&a, &t.token)
         .await
@@ -346,7 +164,7 @@ async fn a_location_scoped_user_and_a_connector_keep_their_reach_apart() {
 
 #[tokio::test]
 async fn the_service_takes_only_the_gateways_tokens_for_platform() {
-    let a = apart().await;
+    let a = apart("platform").await;
     let t = seeded(&a, "acme").await;
     let q = "{ locations(first: 1) { totalCount } }";
 
@@ -437,7 +255,7 @@ async fn the_service_takes_only_the_gateways_tokens_for_platform() {
 
 #[tokio::test]
 async fn one_tenants_token_cannot_fetch_anothers_entities_from_the_service() {
-    let a = apart().await;
+    let a = apart("platform").await;
     let victim = seeded(&a, "victim").await;
     let attacker = seeded(&a, "attacker").await;
     let id = first_location(&a, &victim.token).await;
@@ -539,7 +357,7 @@ async fn one_tenants_token_cannot_fetch_anothers_entities_from_the_service() {
 
 #[tokio::test]
 async fn bad_input_to_the_service_gets_a_clear_error_and_changes_nothing() {
-    let a = apart().await;
+    let a = apart("platform").await;
     let t = seeded(&a, "acme").await;
     let before = a
         .in_process(
@@ -602,7 +420,7 @@ async fn bad_input_to_the_service_gets_a_clear_error_and_changes_nothing() {
 
 #[tokio::test]
 async fn a_tenant_holding_its_share_of_the_services_pool_gets_the_gateways_503() {
-    let a = apart().await;
+    let a = apart("platform").await;
     let t = a.gateway.tenant("acme").await;
     let other = a.gateway.tenant("bravo").await;
     let q = "{ locations(first: 1) { totalCount } }";

@@ -1,9 +1,10 @@
-//! `POST /graphql` of `serve --subgraph platform`: the gateway's domains as
-//! a standard Apollo Federation subgraph, for when they run as a service of
-//! their own behind the gateway (see `docs/federation.md`).
+//! `POST /graphql` of `serve --subgraph NAME`: one of the gateway's domains
+//! (or all of them, `platform`) as a standard Apollo Federation subgraph,
+//! for when it runs as a service of its own behind the gateway (see
+//! `docs/federation.md`).
 //!
-//! Only the gateway's signed subgraph tokens get in (`aud` = `platform`,
-//! verified against the keyring the replicas share). Client credentials,
+//! Only the gateway's signed subgraph tokens get in (`aud` = the served
+//! name, verified against the keyring the replicas share). Client credentials,
 //! connector keys and session cookies are refused: calling the service
 //! directly must not be a way around the gateway's authentication, rates,
 //! cost budgets or connector address ranges. The token's tenant, grants or
@@ -12,19 +13,22 @@
 //! principal's reach, holding a place in the tenant's bulkhead and share of
 //! this process's pool, on the users' or the connectors' schema. A token
 //! without a tenant is the gateway's own composition call: it may read
-//! `_service` and nothing else.
+//! `_service` and nothing else, which answers the served domain's SDL.
+
+use std::sync::Arc;
 
 use async_graphql::ServerError;
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{header, HeaderMap};
 use axum::response::Response;
+use axum::Extension;
 use prep_auth::SubgraphClaims;
 
 use super::federated::Attach;
 use super::response::{queries_only, read_body, require_json, respond, tag_all, tag_uncoded};
 use crate::app::AppState;
-use crate::federation::settings::LOCAL_SUBGRAPH;
+use crate::federation::settings::ALL_DOMAINS;
 use crate::http::authn::{bearer, record_refusal, request_id};
 use crate::http::HttpError;
 
@@ -33,14 +37,38 @@ use crate::http::HttpError;
 /// being built, and only the gateway's signed calls are read at all.
 const BODY_LIMIT: usize = 16 * 1024 * 1024;
 
-/// Executes one operation the gateway planned for the `platform` subgraph.
+/// The subgraph this process serves.
+pub struct Served {
+    /// A domain, or `platform` for all of them: the `aud` its tokens carry.
+    pub name: String,
+    /// Answers `_service` with a domain's own SDL; `None` for `platform`,
+    /// whose SDL is the executable schema's.
+    service: Option<async_graphql::dynamic::Schema>,
+}
+
+impl Served {
+    /// The subgraph `name` (checked by the CLI to be `platform` or a domain).
+    pub fn new(name: &str) -> Arc<Self> {
+        let service = (name != ALL_DOMAINS)
+            .then(|| prep_schema::domains::sdl_of(name))
+            .flatten()
+            .map(prep_schema::domains::service_schema);
+        Arc::new(Self {
+            name: name.to_owned(),
+            service,
+        })
+    }
+}
+
+/// Executes one operation the gateway planned for the served subgraph.
 pub async fn execute(
     State(app): State<AppState>,
+    Extension(served): Extension<Arc<Served>>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, HttpError> {
     require_json(&headers)?;
-    let claims = verify(&app, &headers).await?;
+    let claims = verify(&app, &served.name, &headers).await?;
     let principal = claims.principal().map_err(|_| {
         HttpError::Unauthenticated("the subgraph token's claims are not a principal")
     })?;
@@ -63,7 +91,10 @@ pub async fn execute(
                 "a subgraph token without a tenant may only read `_service`",
             ));
         }
-        let response = app.subgraph_schemas.0.execute(request).await;
+        let response = match &served.service {
+            Some(domain) => domain.execute(request).await,
+            None => app.subgraph_schemas.0.execute(request).await,
+        };
         return Ok(respond(response, false, false));
     };
     tracing::Span::current().record("tenant.id", tracing::field::display(principal.tenant));
@@ -116,9 +147,13 @@ fn refused(error: ServerError, code: &str) -> Response {
     respond(response, false, false)
 }
 
-/// The bearer token, verified as a subgraph token for `platform`. Every
+/// The bearer token, verified as a subgraph token for `served`. Every
 /// refusal is the same 401, counted and written to the security log.
-async fn verify(app: &AppState, headers: &HeaderMap) -> Result<SubgraphClaims, HttpError> {
+async fn verify(
+    app: &AppState,
+    served: &str,
+    headers: &HeaderMap,
+) -> Result<SubgraphClaims, HttpError> {
     const REFUSED: HttpError =
         HttpError::Unauthenticated("this subgraph takes only the gateway's signed tokens");
     let token = headers
@@ -126,7 +161,7 @@ async fn verify(app: &AppState, headers: &HeaderMap) -> Result<SubgraphClaims, H
         .and_then(bearer)
         .ok_or(REFUSED)?;
     app.tokens
-        .verify_subgraph(token, LOCAL_SUBGRAPH)
+        .verify_subgraph(token, served)
         .await
         .map_err(|rejection| {
             record_refusal(
