@@ -22,6 +22,9 @@ use graphql_tools::parser::schema::{
 use graphql_tools::parser::Pos;
 use prep_resolvers::domains::{owner, DOMAINS};
 
+mod contract;
+pub use contract::{Contract, Refusal};
+
 /// One domain's subgraph.
 #[derive(Clone, Debug)]
 pub struct DomainSdl {

@@ -85,6 +85,41 @@ async fn a_domain_served_apart_answers_its_part_and_the_rest_stays_in_process() 
 }
 
 #[tokio::test]
+async fn a_connectors_scopes_hold_across_the_domain_apart() {
+    let a = apart(WORKFORCE).await;
+    let t = seeded(&a, "acme").await;
+    let q =
+        "{ locations(first: 2) { nodes { name employees(first: 2) { nodes { firstName } } } } }";
+    let both = a
+        .gateway
+        .connector(&t, &["locations:read", "employees:read"])
+        .await
+        .api_key;
+    let before = a.service_calls();
+    let through = answer(a.gateway.graphql(&both, q, json!({})).await.body);
+    assert!(through["errors"].is_null(), "{through}");
+    assert!(a.service_calls() > before, "the gateway called the service");
+    assert_eq!(through, answer(a.in_process(&both, q, json!({})).await));
+
+    // without `employees:read` the service refuses the field, as in process
+    let locations_only = a.gateway.connector(&t, &["locations:read"]).await.api_key;
+    let through = answer(a.gateway.graphql(&locations_only, q, json!({})).await.body);
+    let direct = answer(a.in_process(&locations_only, q, json!({})).await);
+    for refused in [&through, &direct] {
+        let error = &refused["errors"][0];
+        assert_eq!(error["extensions"]["code"], "FORBIDDEN", "{refused}");
+        assert_eq!(
+            error["extensions"]["requiredScope"], "employees:read",
+            "{refused}"
+        );
+    }
+    assert!(
+        through["data"]["locations"]["nodes"][0]["employees"].is_null(),
+        "no employee reached the connector: {through}"
+    );
+}
+
+#[tokio::test]
 async fn a_mutation_of_a_domain_apart_runs_in_its_service() {
     let a = apart(WORKFORCE).await;
     let t = seeded(&a, "acme").await;
@@ -169,6 +204,33 @@ async fn a_domain_service_publishes_its_own_sdl_and_takes_only_its_own_tokens() 
         body["data"]["employees"]["totalCount"].as_i64() > Some(0),
         "{body}"
     );
+    // it answers only what it publishes: not another domain's root field,
+    // nor another domain's field of an entity it extends
+    for (query, field) in [
+        ("{ locations(first: 1) { totalCount } }", "locations"),
+        (
+            r#"{ _entities(representations: [{ __typename: "Location", id: "x" }]) {
+                ... on Location { storeNumber } } }"#,
+            "storeNumber",
+        ),
+    ] {
+        let (status, body) = a
+            .direct(Some(&format!("Bearer {own}")), query, json!({}))
+            .await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["data"], Value::Null, "{body}");
+        assert_eq!(
+            body["errors"][0]["extensions"]["code"], "GRAPHQL_VALIDATION_FAILED",
+            "{body}"
+        );
+        assert!(
+            body["errors"][0]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains(field)),
+            "{body}"
+        );
+    }
+
     for aud in ["platform", "locations"] {
         let other = a.token_for(&t.token, aud).await;
         let (status, body) = a

@@ -24,6 +24,7 @@ use axum::http::{header, HeaderMap};
 use axum::response::Response;
 use axum::Extension;
 use prep_auth::SubgraphClaims;
+use prep_schema::domains::Contract;
 
 use super::federated::Attach;
 use super::response::{queries_only, read_body, require_json, respond, tag_all, tag_uncoded};
@@ -44,6 +45,9 @@ pub struct Served {
     /// Answers `_service` with a domain's own SDL; `None` for `platform`,
     /// whose SDL is the executable schema's.
     service: Option<async_graphql::dynamic::Schema>,
+    /// What a domain publishes, which is all it answers; `None` for
+    /// `platform`, which publishes the whole schema.
+    contract: Option<Contract>,
 }
 
 impl Served {
@@ -56,6 +60,7 @@ impl Served {
         Arc::new(Self {
             name: name.to_owned(),
             service,
+            contract: Contract::of(name),
         })
     }
 }
@@ -98,6 +103,18 @@ pub async fn execute(
         return Ok(respond(response, false, false));
     };
     tracing::Span::current().record("tenant.id", tracing::field::display(principal.tenant));
+    if let Some(Err(refusals)) = served.contract.as_ref().map(|c| c.check(&request.query)) {
+        let code = refusals
+            .first()
+            .map_or("GRAPHQL_VALIDATION_FAILED", |r| r.code);
+        let errors = refusals
+            .into_iter()
+            .map(|r| ServerError::new(r.message, None))
+            .collect();
+        let mut response = async_graphql::Response::from_errors(errors);
+        tag_uncoded(&mut response, code);
+        return Ok(respond(response, false, false));
+    }
 
     let limits = app.governance.limits_of(&app.db, principal.tenant).await;
     let (_permit, share) = match app.governance.hold(principal.tenant, &limits.limits).await {
