@@ -184,12 +184,8 @@ impl App {
             prep_schema::build_subgraph(&options),
             prep_schema::build_subgraph_for_connectors(&options),
         );
-        let federation = crate::federation::runtime::Federation::new(
-            &settings.federation,
-            public,
-            prep_schema::domains::sdls(),
-        )
-        .map_err(|e| BuildError::Config(e.to_string()))?;
+        let federation = crate::federation::runtime::Federation::new(&settings.federation, public)
+            .map_err(|e| BuildError::Config(e.to_string()))?;
         let per_ip = crate::http::per_ip::config(
             &settings.trusted_proxies(),
             f64::from(settings.limits.unauthenticated_per_second),

@@ -90,6 +90,29 @@ struct Reach<'d> {
 
 /// Cuts the full federation SDL into one SDL per domain.
 pub fn split(full: &str) -> Result<Vec<DomainSdl>, String> {
+    let groups: Vec<&[&'static str]> = DOMAINS.iter().map(std::slice::from_ref).collect();
+    let sdls = cut(full, &groups)?;
+    Ok(DOMAINS
+        .iter()
+        .zip(sdls)
+        .map(|(name, sdl)| DomainSdl { name, sdl })
+        .collect())
+}
+
+/// The SDL of several domains published as one subgraph: what the gateway
+/// plans its in-process domains as (ADR 0013), since one schema answers
+/// them all in one call and a plan step between two of them would buy
+/// nothing.
+pub fn merged(domains: &[&str]) -> Result<String, String> {
+    cut(&crate::subgraph_sdl(), &[domains])?
+        .pop()
+        .ok_or_else(|| "no domains to merge".into())
+}
+
+/// One SDL per group of domains, each group published as one subgraph.
+/// A value type two domains reach is `@shareable` whichever way they are
+/// grouped, so any grouping composes with any other.
+fn cut(full: &str, groups: &[&[&str]]) -> Result<Vec<String>, String> {
     // The parser knows no `extend schema`: the link is kept as text.
     let at = full
         .find("extend schema @link(")
@@ -100,28 +123,24 @@ pub fn split(full: &str) -> Result<Vec<DomainSdl>, String> {
         .into_static();
     let index = Index::new(&doc);
 
-    let reaches: Vec<Reach> = DOMAINS.iter().map(|d| index.reach(d)).collect();
     let mut reached_by: HashMap<&str, usize> = HashMap::new();
-    for reach in &reaches {
-        for ty in &reach.types {
+    for domain in DOMAINS {
+        for ty in index.reach(&[domain]).types {
             *reached_by.entry(ty).or_default() += 1;
         }
     }
     let shared = |ty: &str| reached_by.get(ty).copied().unwrap_or(0) > 1;
 
-    DOMAINS
+    Ok(groups
         .iter()
-        .zip(&reaches)
-        .map(|(name, reach)| {
+        .map(|group| {
+            let reach = index.reach(group);
             let mut out = doc.clone();
             out.definitions
-                .retain_mut(|def| index.keep(def, reach, &shared));
-            Ok(DomainSdl {
-                name,
-                sdl: format!("{out}\n{link}"),
-            })
+                .retain_mut(|def| index.keep(def, &reach, &shared));
+            format!("{out}\n{link}")
         })
-        .collect()
+        .collect())
 }
 
 /// The full schema's types by name.
@@ -161,9 +180,11 @@ impl<'d> Index<'d> {
         matches!(ty, "Query" | "Mutation") || self.entities.contains(ty)
     }
 
-    /// Everything `domain` publishes: its own fields and what they reach.
-    fn reach(&self, domain: &str) -> Reach<'d> {
+    /// Everything `domains` publish: their own fields and what they reach.
+    fn reach(&self, domains: &[&str]) -> Reach<'d> {
         let mut reach = Reach::default();
+        // (a type to publish, whether it is a field's type: an interface
+        // there may answer any of its implementations)
         let mut todo: Vec<(&'d str, bool)> = Vec::new();
         // interfaces whose implementations were brought in
         let mut expanded: BTreeSet<&'d str> = BTreeSet::new();
@@ -177,7 +198,7 @@ impl<'d> Index<'d> {
             for f in o
                 .fields
                 .iter()
-                .filter(|f| owner(name, &f.name) == Some(domain))
+                .filter(|f| owner(name, &f.name).is_some_and(|o| domains.contains(&o)))
             {
                 reach.owned.entry(name).or_default().insert(&f.name);
                 reach.types.insert(name);

@@ -17,6 +17,8 @@ use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION};
 use serde_json::Map;
 
 use super::remote::Remote;
+use prep_resolvers::domains::DOMAINS;
+
 use super::settings::{is_own, FederationSettings, ALL_DOMAINS};
 use super::FederationError;
 
@@ -43,9 +45,10 @@ pub enum Route {
 pub struct Federation {
     settings: FederationSettings,
     issuer: String,
-    /// The domains called in process (`inproc://<name>`, never dialled):
-    /// every domain no remote of the same name replaces.
-    local: Vec<SubgraphSource>,
+    /// The domains called in process, planned as one subgraph named
+    /// `platform` (`inproc://platform`, never dialled): every domain no
+    /// remote of the same name replaces. `None` when all run elsewhere.
+    local: Option<SubgraphSource>,
     remotes: HashMap<String, Arc<Remote>>,
     active: RwLock<Option<Arc<Active>>>,
     /// The sources the active supergraph was composed from.
@@ -55,12 +58,11 @@ pub struct Federation {
 }
 
 impl Federation {
-    /// Prepares federation from settings and the domains' SDLs; `None`
-    /// when no remote subgraph is configured.
+    /// Prepares federation from settings; `None` when no remote subgraph
+    /// is configured.
     pub fn new(
         settings: &FederationSettings,
         issuer: &str,
-        domains: &[prep_schema::domains::DomainSdl],
     ) -> Result<Option<Arc<Self>>, FederationError> {
         if settings.subgraphs.is_empty() {
             return Ok(None);
@@ -72,15 +74,22 @@ impl Federation {
                 Arc::new(Remote::new(s).map_err(FederationError::Config)?),
             );
         }
-        let local = domains
+        // One schema answers every in-process domain in one call, so they
+        // are planned as one subgraph: a plan step between two of them
+        // would only cost (ADR 0013).
+        let in_process: Vec<&str> = DOMAINS
             .iter()
-            .filter(|d| !remotes.contains_key(d.name) && !remotes.contains_key(ALL_DOMAINS))
-            .map(|d| SubgraphSource {
-                name: d.name.into(),
-                url: format!("inproc://{}", d.name),
-                sdl: d.sdl.clone(),
-            })
+            .copied()
+            .filter(|d| !remotes.contains_key(*d) && !remotes.contains_key(ALL_DOMAINS))
             .collect();
+        let local = match in_process.is_empty() {
+            true => None,
+            false => Some(SubgraphSource {
+                name: ALL_DOMAINS.into(),
+                url: format!("inproc://{ALL_DOMAINS}"),
+                sdl: prep_schema::domains::merged(&in_process).map_err(FederationError::Config)?,
+            }),
+        };
         Ok(Some(Arc::new(Self {
             settings: settings.clone(),
             issuer: issuer.to_owned(),
@@ -105,11 +114,11 @@ impl Federation {
         self.remotes.get(name)
     }
 
-    /// Whether `subgraph` is one of the gateway's domains called in
-    /// process; `false` for remotes, among them a domain that runs as a
-    /// service of its own.
+    /// Whether `subgraph` is the gateway's in-process domains; `false`
+    /// for remotes, among them a domain that runs as a service of its
+    /// own.
     pub fn in_process(&self, subgraph: &str) -> bool {
-        self.local.iter().any(|s| s.name == subgraph)
+        self.local.as_ref().is_some_and(|s| s.name == subgraph)
     }
 
     /// The gateway's issuer (`iss` of subgraph tokens).
@@ -122,7 +131,7 @@ impl Federation {
     /// supergraph stays as it was.
     pub async fn reload(&self, tokens: &TokenService) -> Result<bool, FederationError> {
         let _one = self.reloading.lock().await;
-        let mut sources = self.local.clone();
+        let mut sources: Vec<SubgraphSource> = self.local.iter().cloned().collect();
         let mut problems = Vec::new();
         for s in &self.settings.subgraphs {
             match self.read_sdl(s.name.as_str(), tokens).await {
@@ -178,7 +187,7 @@ impl Federation {
         *self.active.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(composed));
         *self.composed_from.lock().unwrap_or_else(|e| e.into_inner()) = sources;
         tracing::info!(
-            in_process = self.local.len(),
+            in_process = self.local.is_some(),
             remote = self.remotes.len(),
             "supergraph composed and serving"
         );

@@ -177,3 +177,49 @@ fn node_reaches_any_domain_by_key() {
     subgraphs.sort();
     assert_eq!(subgraphs, vec!["alerts", "tenant", "workforce"]);
 }
+
+/// The gateway plans its in-process domains as one subgraph: merged, they
+/// compose with the domain that moved out, and the composed API is still
+/// the public API.
+#[test]
+fn the_domains_left_in_process_merge_into_one_subgraph() {
+    let rest: Vec<&str> = DOMAINS
+        .iter()
+        .copied()
+        .filter(|d| *d != "workforce")
+        .collect();
+    let merged = super::merged(&rest).expect("merges");
+    let sources = [
+        SubgraphSource {
+            name: "platform".into(),
+            url: "inproc://platform".into(),
+            sdl: merged,
+        },
+        SubgraphSource {
+            name: "workforce".into(),
+            url: "http://workforce.internal/graphql".into(),
+            sdl: super::sdl_of("workforce").expect("a domain").into(),
+        },
+    ];
+    let sdl = compose(&sources).unwrap_or_else(|e| panic!("composes: {e}"));
+    let supergraph = Supergraph::new(&sdl).expect("loads");
+    assert_eq!(fields(supergraph.api_sdl()), fields(&crate::sdl()));
+    let prepared = supergraph
+        .prepare(
+            "query($id: ID!) { location(id: $id) { name complianceStatus \
+             employees(first: 5) { nodes { firstName credentials { kind } } } } }",
+            None,
+        )
+        .expect("plans");
+    let mut subgraphs = prepared.subgraphs().to_vec();
+    subgraphs.sort();
+    assert_eq!(subgraphs, vec!["platform", "workforce"]);
+    // one in-process fetch for the location and its status, then the
+    // employees by key
+    let text = prepared.plan_text();
+    assert_eq!(
+        text.matches("Fetch(service: \"platform\")").count(),
+        1,
+        "{text}"
+    );
+}
