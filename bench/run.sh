@@ -7,6 +7,8 @@
 #   APART=1 bench/run.sh    # the domains served on their own
 #                           # (`serve --subgraph platform` on PORT+1) behind
 #                           # a gateway that declares them as a remote
+#   APART=workforce bench/run.sh   # one domain served on its own, the
+#                           # others in process
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${DURATION:-20s}
@@ -34,13 +36,15 @@ fi
 # read 10 % slower after two runs): every run starts from vacuumed tables.
 psql -h 127.0.0.1 -U postgres -d $DB -qc "vacuum (analyze)"
 METRICS=http://127.0.0.1:$PORT/metrics
-if [ -n "${APART:-}" ]; then
+APART_NAME=${APART:-}
+[ "$APART_NAME" = 1 ] && APART_NAME=platform
+if [ -n "$APART_NAME" ]; then
   SERVICE_PORT=$((PORT + 1))
-  printf '[federation]\nreload_secs = 0\n[[federation.subgraphs]]\nname = "platform"\nurl = "http://127.0.0.1:%s/graphql"\n' \
-    $SERVICE_PORT > $OUT/apart.toml
+  printf '[federation]\nreload_secs = 0\n[[federation.subgraphs]]\nname = "%s"\nurl = "http://127.0.0.1:%s/graphql"\n' \
+    "$APART_NAME" $SERVICE_PORT > $OUT/apart.toml
   export PREP_CONFIG=$OUT/apart.toml
   export PREP_TELEMETRY__FILTER=warn,prep_gateway::federation=info   # to see it compose
-  METRICS=http://127.0.0.1:$SERVICE_PORT/metrics   # the SQL runs in the service
+  SERVICE_METRICS=http://127.0.0.1:$SERVICE_PORT/metrics   # part of the SQL runs there
 fi
 # The figures are the request path's, not the plan's limits: lift them.
 $BIN tenant limits --tenant bench --plan enterprise --set requests_per_second=100000 \
@@ -53,7 +57,7 @@ for _ in $(seq 1 50); do curl -sf http://127.0.0.1:$PORT/readyz >/dev/null && br
 if [ -n "${APART:-}" ]; then
   # The domains' own service (after `serve --dev` made the master key);
   # until the supergraph composes the gateway runs the domains itself.
-  PREP_SERVER__LISTEN=127.0.0.1:$SERVICE_PORT $BIN serve --subgraph platform > $OUT/service.log 2>&1 &
+  PREP_SERVER__LISTEN=127.0.0.1:$SERVICE_PORT $BIN serve --subgraph "$APART_NAME" > $OUT/service.log 2>&1 &
   SERVICE=$!
   for _ in $(seq 1 150); do grep -q "supergraph composed" $OUT/serve.log && break; sleep 0.2; done
   grep -q "supergraph composed" $OUT/serve.log || { echo "the supergraph did not compose" >&2; exit 1; }
@@ -73,20 +77,26 @@ cat > $OUT/mutation.json <<JSON
 {"query":"mutation(\$id: ID!) { updateLocation(input: { id: \$id, name: \"Bench Kitchen\" }) { location { id complianceStatus } userErrors { message } } }","variables":{"id":"$LOC_ID"}}
 JSON
 
-stat() { curl -s $METRICS | awk -v k="$1" '$1==k {print $2}'; }
+# SQL statements: those of both processes, per operation the gateway served
+# (the gateway counts only those it ran; the service, those it ran)
+stat() {
+  for m in $METRICS ${SERVICE_METRICS:-}; do curl -s $m | awk -v k="$1" '$1==k {print $2}'; done \
+    | awk '{s += $1} END {print s + 0}'
+}
+ops() { curl -s http://127.0.0.1:$PORT/metrics | awk '$1 ~ /^prep_http_requests_total/ && /route="\/graphql"/ {s += $2} END {print s + 0}'; }
 for scenario in list detail mutation; do
   # warm-up
   BODY_FILE=$OUT/$scenario.json wrk -t2 -c$CONNS -d3s -s bench/post.lua http://127.0.0.1:$PORT/graphql >/dev/null
-  s0=$(stat prep_graphql_statements_per_operation_sum); n0=$(stat prep_graphql_statements_per_operation_count)
+  s0=$(stat prep_graphql_statements_per_operation_sum); n0=$(ops)
   result=$(BODY_FILE=$OUT/$scenario.json wrk -t2 -c$CONNS -d$DURATION -s bench/post.lua http://127.0.0.1:$PORT/graphql | grep RESULT)
-  s1=$(stat prep_graphql_statements_per_operation_sum); n1=$(stat prep_graphql_statements_per_operation_count)
+  s1=$(stat prep_graphql_statements_per_operation_sum); n1=$(ops)
   rss=$(ps -o rss= -p $GW | tr -d ' ')
   [ -n "${SERVICE:-}" ] && rss="$rss service_rss_kib=$(ps -o rss= -p $SERVICE | tr -d ' ')"
   per_op=$(awk -v a="$s0" -v b="$s1" -v c="$n0" -v d="$n1" 'BEGIN { printf "%.2f", (b-a)/(d-c) }')
-  echo "${APART:+apart-}$scenario $result statements_per_op=$per_op rss_kib=$rss" | tee -a $OUT/results.txt
+  echo "${APART_NAME:+$APART_NAME-apart-}$scenario $result statements_per_op=$per_op rss_kib=$rss" | tee -a $OUT/results.txt
 done
 
-[ -n "${APART:-}" ] && exit 0
+[ -n "$APART_NAME" ] && exit 0
 echo "== pgbench ceiling: the same SQL in the same transaction shape"
 for scenario in list detail; do
   sed "s/:tenant/'$TENANT'/; s/:location/'$LOC_UUID'/" bench/pgbench/$scenario.sql > $OUT/pgbench-$scenario.sql
