@@ -396,3 +396,6 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
