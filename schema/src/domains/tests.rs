@@ -223,3 +223,36 @@ fn the_domains_left_in_process_merge_into_one_subgraph() {
         "{text}"
     );
 }
+
+/// Two domains apart, the rest merged in process: still the public API.
+#[test]
+fn several_domains_can_move_out() {
+    let apart = ["workforce", "facilities"];
+    let rest: Vec<&str> = DOMAINS
+        .iter()
+        .copied()
+        .filter(|d| !apart.contains(d))
+        .collect();
+    let mut sources = vec![SubgraphSource {
+        name: "platform".into(),
+        url: "inproc://platform".into(),
+        sdl: super::merged(&rest).expect("merges"),
+    }];
+    sources.extend(apart.iter().map(|d| SubgraphSource {
+        name: (*d).into(),
+        url: format!("http://{d}.internal/graphql"),
+        sdl: super::sdl_of(d).expect("a domain").into(),
+    }));
+    let sdl = compose(&sources).unwrap_or_else(|e| panic!("composes: {e}"));
+    let supergraph = Supergraph::new(&sdl).expect("loads");
+    assert_eq!(fields(supergraph.api_sdl()), fields(&crate::sdl()));
+    let prepared = supergraph
+        .prepare(
+            "{ locations { nodes { name permits { permitNumber } employees { totalCount } } } }",
+            None,
+        )
+        .expect("plans");
+    let mut subgraphs = prepared.subgraphs().to_vec();
+    subgraphs.sort();
+    assert_eq!(subgraphs, vec!["facilities", "platform", "workforce"]);
+}
