@@ -21,6 +21,10 @@ pub const DOMAINS: &[&str] = &[
     TENANT, IDENTITY, CONNECTORS, LOCATIONS, WORKFORCE, FACILITIES, COMPLIANCE, ALERTS,
 ];
 
+/// Every domain at once, as one subgraph: what `serve --subgraph platform`
+/// serves, and what the gateway plans the domains it runs in process as.
+pub const ALL_DOMAINS: &str = "platform";
+
 /// The tenant itself: object identification, the viewer, its limits, its
 /// audit trail, the sandbox.
 pub const TENANT: &str = "tenant";
@@ -95,7 +99,7 @@ pub fn owner(parent: &str, field: &str) -> Option<&'static str> {
 }
 
 /// The domain that keeps an entity (and, by default, its fields).
-pub fn entity_owner(ty: &str) -> Option<&'static str> {
+fn entity_owner(ty: &str) -> Option<&'static str> {
     Some(match ty {
         "Location" => LOCATIONS,
         "Employee" | "Credential" => WORKFORCE,
@@ -109,4 +113,11 @@ pub fn entity_owner(ty: &str) -> Option<&'static str> {
 /// Whether `name` is one of the domains.
 pub fn is_domain(name: &str) -> bool {
     DOMAINS.contains(&name)
+}
+
+/// Whether `name` is one of the gateway's own subgraphs (a domain, or all
+/// of them): served by this code, so it checks connectors' scopes itself
+/// and is told the tenant's budget.
+pub fn is_own(name: &str) -> bool {
+    name == ALL_DOMAINS || is_domain(name)
 }

@@ -37,9 +37,7 @@ pub struct DomainSdl {
 /// Every domain's SDL, cut once per process.
 pub fn sdls() -> &'static [DomainSdl] {
     static SDLS: OnceLock<Vec<DomainSdl>> = OnceLock::new();
-    SDLS.get_or_init(|| {
-        split(&crate::subgraph_sdl()).unwrap_or_else(|e| panic!("the domains cannot be cut: {e}"))
-    })
+    SDLS.get_or_init(|| split(full()).unwrap_or_else(|e| panic!("the domains cannot be cut: {e}")))
 }
 
 /// One domain's SDL, if `name` is a domain.
@@ -48,33 +46,6 @@ pub fn sdl_of(name: &str) -> Option<&'static str> {
         .iter()
         .find(|d| d.name == name)
         .map(|d| d.sdl.as_str())
-}
-
-/// A schema that answers only `Query._service { sdl }`, with `sdl`: what
-/// a domain served on its own tells the gateway composing it (the one
-/// executable schema's own `_service` would print every domain).
-pub fn service_schema(sdl: &str) -> async_graphql::dynamic::Schema {
-    use async_graphql::dynamic::{Field, FieldFuture, FieldValue, Object, Schema, TypeRef};
-    let sdl: std::sync::Arc<str> = sdl.into();
-    let service = Object::new("_Service").field(Field::new(
-        "sdl",
-        TypeRef::named(TypeRef::STRING),
-        move |_| {
-            let sdl = sdl.to_string();
-            FieldFuture::new(async move { Ok(Some(FieldValue::value(sdl))) })
-        },
-    ));
-    let query = Object::new("Query").field(Field::new(
-        "_service",
-        TypeRef::named_nn("_Service"),
-        |_| FieldFuture::new(async { Ok(Some(FieldValue::owned_any(()))) }),
-    ));
-    Schema::build("Query", None, None)
-        .register(service)
-        .register(query)
-        .disable_introspection()
-        .finish()
-        .unwrap_or_else(|e| panic!("the `_service` schema is well formed: {e}"))
 }
 
 type Doc = Document<'static, String>;
@@ -88,8 +59,14 @@ struct Reach<'d> {
     owned: BTreeMap<&'d str, BTreeSet<&'d str>>,
 }
 
+/// The executable subgraph's SDL, printed once per process.
+fn full() -> &'static str {
+    static FULL: OnceLock<String> = OnceLock::new();
+    FULL.get_or_init(crate::subgraph_sdl)
+}
+
 /// Cuts the full federation SDL into one SDL per domain.
-pub fn split(full: &str) -> Result<Vec<DomainSdl>, String> {
+fn split(full: &str) -> Result<Vec<DomainSdl>, String> {
     let groups: Vec<&[&'static str]> = DOMAINS.iter().map(std::slice::from_ref).collect();
     let sdls = cut(full, &groups)?;
     Ok(DOMAINS
@@ -104,7 +81,7 @@ pub fn split(full: &str) -> Result<Vec<DomainSdl>, String> {
 /// them all in one call and a plan step between two of them would buy
 /// nothing.
 pub fn merged(domains: &[&str]) -> Result<String, String> {
-    cut(&crate::subgraph_sdl(), &[domains])?
+    cut(full(), &[domains])?
         .pop()
         .ok_or_else(|| "no domains to merge".into())
 }

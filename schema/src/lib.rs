@@ -20,9 +20,6 @@ pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 /// may send it operations; clients are never served it.
 pub type SubgraphSchema = Schema<SubgraphQuery, MutationRoot, EmptySubscription>;
 
-/// The name of the in-process API as a federation subgraph.
-pub const SUBGRAPH_NAME: &str = "platform";
-
 /// Limits applied to every operation before it executes.
 #[derive(Clone, Debug)]
 pub struct SchemaOptions {

@@ -100,7 +100,7 @@ pub struct ServeArgs {
 
 /// What `serve --subgraph` takes: every domain, or all of them.
 fn subgraph_names() -> clap::builder::PossibleValuesParser {
-    let all = crate::federation::settings::ALL_DOMAINS;
+    let all = prep_resolvers::domains::ALL_DOMAINS;
     clap::builder::PossibleValuesParser::new(
         std::iter::once(all).chain(prep_resolvers::domains::DOMAINS.iter().copied()),
     )
@@ -384,7 +384,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Sdl { subgraph } => {
             match subgraph.as_deref() {
                 None => print!("{}", prep_schema::sdl()),
-                Some(crate::federation::settings::ALL_DOMAINS) => {
+                Some(prep_resolvers::domains::ALL_DOMAINS) => {
                     print!("{}", prep_schema::subgraph_sdl())
                 }
                 Some(domain) => print!(

@@ -17,9 +17,9 @@ use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION};
 use serde_json::Map;
 
 use super::remote::Remote;
-use prep_resolvers::domains::DOMAINS;
+use prep_resolvers::domains::{is_own, ALL_DOMAINS, DOMAINS};
 
-use super::settings::{is_own, FederationSettings, ALL_DOMAINS};
+use super::settings::FederationSettings;
 use super::FederationError;
 
 /// A composed supergraph and what the edge derives from it.
@@ -77,11 +77,14 @@ impl Federation {
         // One schema answers every in-process domain in one call, so they
         // are planned as one subgraph: a plan step between two of them
         // would only cost (ADR 0013).
-        let in_process: Vec<&str> = DOMAINS
-            .iter()
-            .copied()
-            .filter(|d| !remotes.contains_key(*d) && !remotes.contains_key(ALL_DOMAINS))
-            .collect();
+        let in_process: Vec<&str> = match remotes.contains_key(ALL_DOMAINS) {
+            true => Vec::new(),
+            false => DOMAINS
+                .iter()
+                .copied()
+                .filter(|d| !remotes.contains_key(*d))
+                .collect(),
+        };
         let local = match in_process.is_empty() {
             true => None,
             false => Some(SubgraphSource {

@@ -27,19 +27,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-/// All of the gateway's own domains as one subgraph. Each domain is a
-/// subgraph of its own ([`prep_resolvers::domains::DOMAINS`]), called in
-/// process unless a remote subgraph of its name is configured: then it
-/// runs as a service of its own (`serve --subgraph NAME`) and is called
-/// over HTTP like any other. A remote named `platform` takes all of them.
-pub const ALL_DOMAINS: &str = "platform";
-
-/// Whether `name` is one of the gateway's own subgraphs (a domain, or all
-/// of them): served by this binary, so it checks connectors' scopes itself
-/// and is told the tenant's budget.
-pub fn is_own(name: &str) -> bool {
-    name == ALL_DOMAINS || prep_resolvers::domains::is_domain(name)
-}
+use prep_resolvers::domains::{is_own, ALL_DOMAINS};
 
 /// Headers that are never forwarded: they carry the client's credentials
 /// or belong to the connection, not the operation.

@@ -12,7 +12,7 @@ use prep_schema::federation::{
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, AUTHORIZATION};
 
 use super::runtime::Federation;
-use super::settings::is_own;
+use prep_resolvers::domains::is_own;
 
 /// Runs an operation on the in-process domains for the current request.
 pub trait LocalSubgraph: Send + Sync {

@@ -1,5 +1,6 @@
-//! What a domain served on its own accepts: operations on its own SDL
-//! (plus federation's `_entities` and `_service`), nothing else of the one
+//! What a domain served on its own publishes: its SDL, as its `_service`
+//! answers it, and the operations it accepts, those on that SDL (plus
+//! federation's `_entities` and `_service`), nothing else of the one
 //! executable schema it runs. A gateway only plans a domain's own fields
 //! to it; the check keeps a domain service a standard subgraph of exactly
 //! the SDL it publishes, whoever holds a token for it.
@@ -9,10 +10,12 @@ use graphql_tools::parser::schema::{parse_schema, Definition, Document, TypeDefi
 use graphql_tools::validation::rules::default_rules_validation_plan;
 use graphql_tools::validation::validate::{validate, ValidationPlan};
 
-/// One domain's published schema, to validate operations against.
+/// One domain's published schema: its `_service` answer, and what to
+/// validate operations against.
 pub struct Contract {
     schema: Document<'static, String>,
     rules: ValidationPlan,
+    service: async_graphql::dynamic::Schema,
 }
 
 /// A problem with an operation, as a client-facing message and code.
@@ -60,7 +63,15 @@ impl Contract {
         Some(Self {
             schema,
             rules: default_rules_validation_plan(),
+            service: service_schema(sdl),
         })
+    }
+
+    /// Answers the gateway's composition call, `{ _service { sdl } }`,
+    /// with the domain's own SDL (the executable schema's own `_service`
+    /// would print every domain).
+    pub fn service(&self) -> &async_graphql::dynamic::Schema {
+        &self.service
     }
 
     /// `Ok` when `query` asks only for what the domain publishes.
@@ -85,6 +96,31 @@ impl Contract {
             })
             .collect())
     }
+}
+
+/// A schema that answers only `Query._service { sdl }`, with `sdl`.
+fn service_schema(sdl: &str) -> async_graphql::dynamic::Schema {
+    use async_graphql::dynamic::{Field, FieldFuture, FieldValue, Object, Schema, TypeRef};
+    let sdl: std::sync::Arc<str> = sdl.into();
+    let service = Object::new("_Service").field(Field::new(
+        "sdl",
+        TypeRef::named(TypeRef::STRING),
+        move |_| {
+            let sdl = sdl.to_string();
+            FieldFuture::new(async move { Ok(Some(FieldValue::value(sdl))) })
+        },
+    ));
+    let query = Object::new("Query").field(Field::new(
+        "_service",
+        TypeRef::named_nn("_Service"),
+        |_| FieldFuture::new(async { Ok(Some(FieldValue::owned_any(()))) }),
+    ));
+    Schema::build("Query", None, None)
+        .register(service)
+        .register(query)
+        .disable_introspection()
+        .finish()
+        .unwrap_or_else(|e| panic!("the `_service` schema is well formed: {e}"))
 }
 
 #[cfg(test)]

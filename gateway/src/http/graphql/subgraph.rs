@@ -29,7 +29,6 @@ use prep_schema::domains::Contract;
 use super::federated::Attach;
 use super::response::{queries_only, read_body, require_json, respond, tag_all, tag_uncoded};
 use crate::app::AppState;
-use crate::federation::settings::ALL_DOMAINS;
 use crate::http::authn::{bearer, record_refusal, request_id};
 use crate::http::HttpError;
 
@@ -42,24 +41,16 @@ const BODY_LIMIT: usize = 16 * 1024 * 1024;
 pub struct Served {
     /// A domain, or `platform` for all of them: the `aud` its tokens carry.
     pub name: String,
-    /// Answers `_service` with a domain's own SDL; `None` for `platform`,
-    /// whose SDL is the executable schema's.
-    service: Option<async_graphql::dynamic::Schema>,
-    /// What a domain publishes, which is all it answers; `None` for
-    /// `platform`, which publishes the whole schema.
+    /// What a domain publishes (its `_service` answer), which is all it
+    /// answers; `None` for `platform`, which publishes the whole schema.
     contract: Option<Contract>,
 }
 
 impl Served {
     /// The subgraph `name` (checked by the CLI to be `platform` or a domain).
     pub fn new(name: &str) -> Arc<Self> {
-        let service = (name != ALL_DOMAINS)
-            .then(|| prep_schema::domains::sdl_of(name))
-            .flatten()
-            .map(prep_schema::domains::service_schema);
         Arc::new(Self {
             name: name.to_owned(),
-            service,
             contract: Contract::of(name),
         })
     }
@@ -96,8 +87,8 @@ pub async fn execute(
                 "a subgraph token without a tenant may only read `_service`",
             ));
         }
-        let response = match &served.service {
-            Some(domain) => domain.execute(request).await,
+        let response = match &served.contract {
+            Some(domain) => domain.service().execute(request).await,
             None => app.subgraph_schemas.0.execute(request).await,
         };
         return Ok(respond(response, false, false));
