@@ -22,14 +22,18 @@
 //! async-graphql turns federation on as soon as one entity resolver is
 //! reachable, and the public schema must not answer `_entities`.
 
+use std::sync::Arc;
+
+use async_graphql::dataloader::{DataLoader, Loader};
 use async_graphql::{Context, Object, Result, ID};
 use uuid::Uuid;
 
 use crate::alerts::Alert;
 use crate::context::{request, RequestContext};
+use crate::error::ApiError;
 use crate::facilities::{Inspection, Permit};
 use crate::ids::{self, NodeType};
-use crate::loaders::load_err;
+use crate::loaders::{load_err, Loaders};
 use crate::locations::Location;
 use crate::reference::Requirement;
 use crate::scopes;
@@ -44,65 +48,62 @@ impl EntityQuery {
     /// A location by its global id.
     #[graphql(entity)]
     async fn location_entity(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Location>> {
-        let Some((rc, id)) = key(ctx, &id, NodeType::Location)? else {
-            return Ok(None);
-        };
-        rc.loaders.locations.load_one(id).await.map_err(load_err)
+        by_key(ctx, &id, NodeType::Location, |l| &l.locations).await
     }
 
     /// An employee by its global id.
     #[graphql(entity)]
     async fn employee_entity(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Employee>> {
-        let Some((rc, id)) = key(ctx, &id, NodeType::Employee)? else {
-            return Ok(None);
-        };
-        rc.loaders.employees.load_one(id).await.map_err(load_err)
+        by_key(ctx, &id, NodeType::Employee, |l| &l.employees).await
     }
 
     /// An inspection by its global id.
     #[graphql(entity)]
     async fn inspection_entity(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Inspection>> {
-        let Some((rc, id)) = key(ctx, &id, NodeType::Inspection)? else {
-            return Ok(None);
-        };
-        rc.loaders.inspections.load_one(id).await.map_err(load_err)
+        by_key(ctx, &id, NodeType::Inspection, |l| &l.inspections).await
     }
 
     /// A permit by its global id.
     #[graphql(entity)]
     async fn permit_entity(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Permit>> {
-        let Some((rc, id)) = key(ctx, &id, NodeType::Permit)? else {
-            return Ok(None);
-        };
-        rc.loaders.permits.load_one(id).await.map_err(load_err)
+        by_key(ctx, &id, NodeType::Permit, |l| &l.permits).await
     }
 
     /// A credential by its global id.
     #[graphql(entity)]
     async fn credential_entity(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Credential>> {
-        let Some((rc, id)) = key(ctx, &id, NodeType::Credential)? else {
-            return Ok(None);
-        };
-        rc.loaders.credentials.load_one(id).await.map_err(load_err)
+        by_key(ctx, &id, NodeType::Credential, |l| &l.credentials).await
     }
 
     /// An alert by its global id.
     #[graphql(entity)]
     async fn alert_entity(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Alert>> {
-        let Some((rc, id)) = key(ctx, &id, NodeType::Alert)? else {
-            return Ok(None);
-        };
-        rc.loaders.alerts.load_one(id).await.map_err(load_err)
+        by_key(ctx, &id, NodeType::Alert, |l| &l.alerts).await
     }
 
     /// A requirement (global reference data) by its global id.
     #[graphql(entity)]
     async fn requirement_entity(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Requirement>> {
-        let Some((rc, id)) = key(ctx, &id, NodeType::Requirement)? else {
-            return Ok(None);
-        };
-        rc.loaders.requirements.load_one(id).await.map_err(load_err)
+        by_key(ctx, &id, NodeType::Requirement, |l| &l.requirements).await
     }
+}
+
+/// The object a representation's `id` names, through the request's
+/// loader for its type (`None` when it is missing, out of reach, or the id
+/// is not one of a `ty`).
+async fn by_key<L>(
+    ctx: &Context<'_>,
+    id: &ID,
+    ty: NodeType,
+    loader: fn(&Loaders) -> &DataLoader<L>,
+) -> Result<Option<L::Value>>
+where
+    L: Loader<Uuid, Error = Arc<ApiError>>,
+{
+    let Some((rc, id)) = key(ctx, id, ty)? else {
+        return Ok(None);
+    };
+    loader(&rc.loaders).load_one(id).await.map_err(load_err)
 }
 
 /// The request and the UUID a representation's `id` names, or `None` when
