@@ -25,6 +25,8 @@ const ENTITIES: &str = r#"query($r: [_Any!]!) { _entities(representations: $r) {
     ... on Employee { id firstName }
     ... on Inspection { id agency }
     ... on Permit { id permitNumber }
+    ... on Credential { id kind }
+    ... on Alert { id kind }
 } }"#;
 
 /// Executes `query` on `schema` as the holder of `credential` (a user token
@@ -65,7 +67,8 @@ fn representation(ty: &str, id: &Value) -> Value {
     json!({ "__typename": ty, "id": id })
 }
 
-/// The first location, employee, inspection and permit of a tenant.
+/// The first location, employee, inspection, permit, credential and alert
+/// of a tenant.
 async fn first_ids(app: &TestApp, t: &TestTenant) -> Value {
     let r = app
         .graphql(
@@ -73,7 +76,9 @@ async fn first_ids(app: &TestApp, t: &TestTenant) -> Value {
             "{ locations(first: 2) { nodes { id name } }
                employees(first: 1) { nodes { id firstName } }
                inspections(first: 1) { nodes { id agency } }
-               permits(first: 1) { nodes { id permitNumber } } }",
+               permits(first: 1) { nodes { id permitNumber } }
+               credentials(first: 1) { nodes { id kind } }
+               alerts(first: 1) { nodes { id kind } } }",
             json!({}),
         )
         .await;
@@ -94,6 +99,9 @@ async fn entities_are_the_callers_own_and_anything_else_is_null() {
     let ours = first_ids(&app, &a).await;
     let theirs = first_ids(&app, &b).await;
     let first = |d: &Value, list: &str| d[list]["nodes"][0].clone();
+    for list in ["credentials", "alerts"] {
+        assert!(first(&theirs, list)["id"].is_string(), "{list}: {theirs}");
+    }
 
     let garbage = json!("garbage");
     let r = execute(
@@ -114,6 +122,10 @@ async fn entities_are_the_callers_own_and_anything_else_is_null() {
             representation("Inspection", &first(&theirs, "inspections")["id"]),
             representation("Permit", &first(&ours, "permits")["id"]),
             representation("Permit", &first(&theirs, "permits")["id"]),
+            representation("Credential", &first(&ours, "credentials")["id"]),
+            representation("Credential", &first(&theirs, "credentials")["id"]),
+            representation("Alert", &first(&ours, "alerts")["id"]),
+            representation("Alert", &first(&theirs, "alerts")["id"]),
         ] }),
     )
     .await;
@@ -141,6 +153,10 @@ async fn entities_are_the_callers_own_and_anything_else_is_null() {
             with_type("Inspection", first(&ours, "inspections")),
             null,
             with_type("Permit", first(&ours, "permits")),
+            null,
+            with_type("Credential", first(&ours, "credentials")),
+            null,
+            with_type("Alert", first(&ours, "alerts")),
             null,
         ])
     );
